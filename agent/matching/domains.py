@@ -78,6 +78,9 @@ def domain_of(address: str) -> str | None:
 def is_public_suffix(domain: str) -> bool:
     """True for ``'co.uk'``, ``'gouv.fr'``, ``'fr'``: names under which anyone can register, never a company."""
     host = host_of(domain)
+    if host is None and isinstance(domain, str):  # a top-level domain alone has no dot, which host_of refuses
+        probe = ascii_domain("probe." + domain.strip().strip("@."))
+        host = probe.partition(".")[2] if probe else None
     return host is not None and _PUBLIC_SUFFIXES.is_public(host)
 
 
