@@ -29,8 +29,8 @@ AddressKind = Literal["person", "role", "automated"]
 
 # Matched anywhere in the key: no person's mailbox contains these.
 AUTOMATED_ANYWHERE: tuple[str, ...] = (
-    "noreply", "donotreply", "dontreply", "nepasrepondre", "nepasrepondez", "nerepondezpas", "nereponspas",
-    "mailerdaemon", "bounce", "postmaster", "notification", "newsletter",
+    "noreply", "donotreply", "dontreply", "nepasrepondre", "nepasrepondez", "nerepondezpas", "nerepondspas",
+    "nereponspas", "mailerdaemon", "bounce", "postmaster", "notification", "newsletter",
 )
 # Matched at the start of the key: "notifs", "alertes-securite", "autoreply-fr".
 AUTOMATED_PREFIXES: tuple[str, ...] = (
