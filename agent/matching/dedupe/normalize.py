@@ -27,10 +27,20 @@ LEGAL_FORMS = frozenset(
 # Multi-letter forms written with dots ("S.A.R.L.") or spaces ("S A S") are rejoined before stripping.
 _DOTTED_FORM = re.compile(r"\b((?:[a-z]\s*\.\s*){2,5})(?=\s|$)")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_HOUSE_NUMBER = re.compile(r"^\s*(\d+)\s*(bis|ter|quater|[a-z](?![a-z]))?", re.IGNORECASE)
+_HOUSE_NUMBER = re.compile(r"^\s*(\d+)\s*(bis|ter|quater|[a-d](?![a-z]))?", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\s*[\n\r,;]+\s*")
 
 _PSL = PublicSuffixList()
+
+# Street-type abbreviations, French (La Poste usage) and English, written out so "bd" meets "boulevard".
+STREET_ABBREVIATIONS = {
+    "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard",
+    "ch": "chemin", "che": "chemin", "chem": "chemin", "crs": "cours", "fg": "faubourg", "fbg": "faubourg",
+    "imp": "impasse", "pl": "place", "pte": "porte", "qu": "quai", "r": "rue", "rte": "route", "sq": "square",
+    "all": "allee", "res": "residence", "bat": "batiment", "lot": "lotissement", "zi": "zone industrielle",
+    "za": "zone artisanale", "ste": "sainte", "str": "street", "rd": "road", "cres": "crescent", "cr": "crescent",
+    "ct": "court", "dr": "drive", "pde": "parade", "hwy": "highway", "cct": "circuit", "tce": "terrace",
+}  # fmt: skip
 
 
 @lru_cache(maxsize=131072)
@@ -143,10 +153,22 @@ def split_street(street: str | None) -> tuple[str, tuple[str, ...]]:
             if match:
                 number = (match.group(1).lstrip("0") or "0") + (match.group(2) or "").lower()
                 line = line[match.end() :]
-        folded = fold(line)
+        folded = _expand_street_words(fold(line))
         if folded:
             lines.append(folded)
     return number, tuple(lines)
+
+
+def _expand_street_words(line: str) -> str:
+    """Writes out abbreviations; "st" ends English street names ("high st") but starts French saints ("st honore")."""
+    words = line.split()
+    out = []
+    for position, word in enumerate(words):
+        if word == "st":
+            out.append("street" if position == len(words) - 1 and position > 0 else "saint")
+        else:
+            out.append(STREET_ABBREVIATIONS.get(word, word))
+    return " ".join(out)
 
 
 def normalize_postcode(raw: str | None) -> str:
