@@ -93,15 +93,22 @@ class ImapConnector:
         return choose_targets(self.name, listing, self.account.folders)
 
     def stats(self, target: TargetRef) -> dict:
-        info = self._call("STATUS", lambda: self._conn().folder_status(target.name, ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]))
+        info = self._call("STATUS", lambda: self._status(target.name, ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]))
         return {k.decode().lower(): v for k, v in info.items()}
+
+    def _status(self, folder: str, items: list[str]) -> dict:
+        client = self._conn()
+        if self._selected is not None:  # STATUS of the selected folder may show the session's stale view
+            client.unselect_folder()
+            self._selected = None
+        return client.folder_status(folder, items)
 
     def probe(self, target: TargetRef, cursor: str) -> bool:
         state = ImapCursor.from_json(cursor)
         if state is None or state.listing:
             return True
         items = ["UIDNEXT", "UIDVALIDITY", "MESSAGES"] + (["HIGHESTMODSEQ"] if state.modseq else [])
-        info = self._call("STATUS", lambda: self._conn().folder_status(target.name, items))
+        info = self._call("STATUS", lambda: self._status(target.name, items))
         if info.get(b"UIDVALIDITY") != state.uidvalidity or info.get(b"UIDNEXT") != state.uidnext:
             return True
         if state.modseq:
@@ -176,6 +183,8 @@ class ImapConnector:
         if not by_uid:
             return
         batches = list(uid_batches(sorted(by_uid), self.fetch_batch))
+        # re-open the folder first: this session then knows about expunges made by other clients since listing
+        self._call(f"opening {target.name}", lambda: self._examine(target.name))
         for uid_set in batches:
             fetched = self._call(f"fetching from {target.name}", lambda s=uid_set: self._fetch_set(target.name, s))
             for item in fetched:
