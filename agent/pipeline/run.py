@@ -44,11 +44,11 @@ class PipelineContext:
     orphaned: set[int] = field(default_factory=set)  # interactions that lost their last sighting in this batch
 
 
-def run_batch(raws: Sequence[RawItem], ctx: PipelineContext, now: datetime, stage_list: Sequence[Stage] = STAGES) -> Batch:
+def run_batch(raws: Sequence[RawItem], ctx: PipelineContext, now: datetime, stage_list: Sequence[Stage] | None = None) -> Batch:
     """Run every stage over one batch; the caller commits (or rolls back) the session afterwards."""
     batch = Batch([WorkItem(raw) for raw in raws], ctx, now)
     batch.report.fetched = len(batch.items)
-    for stage in stage_list:
+    for stage in stage_list if stage_list is not None else STAGES:
         stage(batch)
     if ctx.orphaned:
         from agent.store.sync_repo import mark_orphans_removed
