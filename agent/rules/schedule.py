@@ -104,7 +104,8 @@ def _normalize_words(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     words = re.split(r"[\s.\-_]+", plain.strip())
-    return " ".join(word[:-1] if len(word) > 2 and word.endswith("s") and not word.endswith("ss") else word for word in words if word)
+    singular = [w[:-1] if len(w) > 2 and w.endswith("s") and not w.endswith("ss") else w for w in words if w]
+    return " ".join(singular)
 
 
 def parse_delay(text: str) -> Delay:

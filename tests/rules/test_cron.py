@@ -62,7 +62,9 @@ def test_fires_between_is_ordered_and_bounded() -> None:
     assert list(fires_between("0 8 * * MON", paris(2026, 3, 30, 8, 0), paris(2026, 4, 5), PARIS)) == []
 
 
-@pytest.mark.parametrize("expr", ["0 8 * * MON", "0 8 * * 1", "*/15 9-18 * * mon-fri", "@weekly", "@DAILY", " 0 8 1 * * "])
+@pytest.mark.parametrize(
+    "expr", ["0 8 * * MON", "0 8 * * 1", "*/15 9-18 * * mon-fri", "@weekly", "@DAILY", " 0 8 1 * * "]
+)
 def test_valid_expressions(expr: str) -> None:
     assert cron_problem(expr) is None
     assert validate_cron(expr) == expr.strip()
