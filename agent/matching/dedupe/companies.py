@@ -135,8 +135,8 @@ COMPARISONS = (
     Comparison("house_number", (Level("exact", 0.85, 0.1), Level("close", 0.05, 0.05), Level("differ", 0.1, 0.85))),
     Comparison(
         "street",
-        (Level("exact", 0.7, 0.05), Level("line", 0.1, 0.02), Level("close", 0.12, 0.03), Level("similar", 0.04, 0.1),
-         Level("differ", 0.04, 0.8)),
+        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02), Level("partial", 0.05, 0.1),
+         Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
     ),
     Comparison("postcode", _GRADED),
     Comparison("city", _GRADED),

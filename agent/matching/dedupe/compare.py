@@ -8,6 +8,7 @@ level weighs, these functions only decide which level a pair falls into. Inputs 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
@@ -19,14 +20,15 @@ NAME_EXACT, NAME_CLOSE, NAME_PARTIAL, NAME_SIMILAR, NAME_DIFFER = range(5)
 _NAME_QUALITY = {NAME_EXACT: 4.0, NAME_CLOSE: 3.0, NAME_PARTIAL: 2.0, NAME_SIMILAR: 1.0, NAME_DIFFER: 0.0, NULL: 0.5}
 
 
+@lru_cache(maxsize=1 << 17)
 def name_level(x: str, y: str) -> int:
-    """Compare two folded name parts ("jean pierre", "dupont")."""
+    """Compare two folded name parts ("jean pierre", "dupont"). Cached: names repeat a lot across pairs."""
     if not x or not y:
         return NULL
     xs, ys = x.replace(" ", ""), y.replace(" ", "")
     if xs == ys:
         return NAME_EXACT
-    if _is_initial_of(x, y) or _is_initial_of(y, x):
+    if (len(xs) <= 2 or len(ys) <= 2 or " " in x or " " in y) and (_is_initial_of(x, y) or _is_initial_of(y, x)):
         return NAME_PARTIAL
     if min(len(xs), len(ys)) >= 3 and (
         JaroWinkler.normalized_similarity(xs, ys) >= 0.92 or DamerauLevenshtein.distance(xs, ys, score_cutoff=1) <= 1
@@ -55,6 +57,7 @@ def _is_initial_of(short: str, full: str) -> bool:
     return len(letters) == 1 and bool(full_words) and full_words[0][0] == letters[0] and len(full_words[0]) > 1
 
 
+@lru_cache(maxsize=1 << 16)
 def compare_person_names(a_first: str, a_last: str, b_first: str, b_last: str) -> tuple[int, int, bool]:
     """(first-name level, last-name level, swapped): compares in the orientation (direct or swapped) that fits.
 
@@ -69,26 +72,34 @@ def compare_person_names(a_first: str, a_last: str, b_first: str, b_last: str) -
     return direct[0], direct[1], False
 
 
-# Streets: every line equal / one line equal (the other record lacks or differs in a complement line) / close /
-# similar / differ.
-STREET_EXACT, STREET_LINE, STREET_CLOSE, STREET_SIMILAR, STREET_DIFFER = range(5)
+# Streets, compared line by line after aligning each line of the shorter address with its best partner:
+# every line equal / all aligned lines close, same line count (typos) / all aligned lines close but one address
+# has an extra line (a complement missing on one side) / one aligned pair close, another not (same street,
+# other complement, or the reverse) / loosely similar / differ.
+STREET_EXACT, STREET_CLOSE, STREET_SUBSET, STREET_PARTIAL, STREET_SIMILAR, STREET_DIFFER = range(6)
+_LINE_CLOSE = 0.85
 
 
+@lru_cache(maxsize=1 << 16)
 def street_level(a_lines: Sequence[str], b_lines: Sequence[str]) -> int:
     """Compare street lines without their house number; lines may be missing or in another order."""
     if not a_lines or not b_lines:
         return NULL
     a_squashed = [line.replace(" ", "") for line in a_lines]
     b_squashed = [line.replace(" ", "") for line in b_lines]
-    if "".join(a_squashed) == "".join(b_squashed):
+    joined_a, joined_b = "".join(a_squashed), "".join(b_squashed)
+    if joined_a == joined_b:
         return STREET_EXACT
-    if set(a_squashed) & set(b_squashed):
-        return STREET_LINE
-    best = max(Indel.normalized_similarity(x, y) for x in a_squashed for y in b_squashed)
-    best = max(best, Indel.normalized_similarity("".join(a_squashed), "".join(b_squashed)))
-    if best >= 0.85:
-        return STREET_CLOSE
-    if best >= 0.7:
+    shorter, longer = (a_squashed, b_squashed) if len(a_squashed) <= len(b_squashed) else (b_squashed, a_squashed)
+    aligned = [max(Indel.normalized_similarity(x, y) for y in longer) for x in shorter]
+    whole = Indel.normalized_similarity(joined_a, joined_b)
+    if min(aligned) >= _LINE_CLOSE:
+        return STREET_CLOSE if len(shorter) == len(longer) else STREET_SUBSET
+    if whole >= _LINE_CLOSE:
+        return STREET_CLOSE  # words moved across lines
+    if max(aligned) >= _LINE_CLOSE:
+        return STREET_PARTIAL
+    if max(max(aligned), whole) >= 0.7:
         return STREET_SIMILAR
     return STREET_DIFFER
 
@@ -97,6 +108,7 @@ def street_level(a_lines: Sequence[str], b_lines: Sequence[str]) -> int:
 CODE_EXACT, CODE_CLOSE, CODE_DIFFER = range(3)
 
 
+@lru_cache(maxsize=1 << 16)
 def code_level(x: str, y: str) -> int:
     if not x or not y:
         return NULL
@@ -111,6 +123,7 @@ def code_level(x: str, y: str) -> int:
 PLACE_EXACT, PLACE_CLOSE, PLACE_DIFFER = range(3)
 
 
+@lru_cache(maxsize=1 << 16)
 def place_level(x: str, y: str) -> int:
     if not x or not y:
         return NULL

@@ -98,6 +98,8 @@ def contact_block_keys(c: PreparedContact) -> Iterable[str]:
     names = [n.replace(" ", "") for n in (c.first, c.last) if n]
     if len(names) == 2:
         yield "sx:" + ":".join(sorted(_phonetic(n) for n in names))
+        yield f"ni:{names[1]}:{names[0][:1]}"  # last name + first initial, and the same for swapped names
+        yield f"ni:{names[0]}:{names[1][:1]}"
     city = c.city.replace(" ", "")
     for name in names:  # both first and last under one namespace, so swapped names still meet
         if c.postcode:
@@ -140,8 +142,8 @@ COMPARISONS = (
     Comparison("house_number", (Level("exact", 0.85, 0.1), Level("close", 0.05, 0.05), Level("differ", 0.1, 0.85))),
     Comparison(
         "street",
-        (Level("exact", 0.7, 0.05), Level("line", 0.1, 0.02), Level("close", 0.12, 0.03), Level("similar", 0.04, 0.1),
-         Level("differ", 0.04, 0.8)),
+        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02), Level("partial", 0.05, 0.1),
+         Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
     ),
     Comparison("postcode", (Level("exact", 0.85, 0.3), Level("close", 0.1, 0.05), Level("differ", 0.05, 0.65))),
     Comparison("city", (Level("exact", 0.85, 0.3), Level("close", 0.1, 0.05), Level("differ", 0.05, 0.65))),
@@ -163,6 +165,10 @@ def compare_contacts(a: PreparedContact, b: PreparedContact) -> Pattern:
     )
 
 
+_NAME_WORDS = {cmp.NAME_CLOSE: "close", cmp.NAME_PARTIAL: "compatible (initial or part)", cmp.NAME_SIMILAR: "similar",
+               cmp.NAME_DIFFER: "different"}
+
+
 def explain_contacts(a: PreparedContact, b: PreparedContact, pattern: Pattern, weights: list[list[float]]) -> tuple[str, ...]:
     """Human-readable reasons for one pair, strongest evidence first."""
     first, last, swapped = cmp.compare_person_names(a.first, a.last, b.first, b.last)
@@ -171,14 +177,12 @@ def explain_contacts(a: PreparedContact, b: PreparedContact, pattern: Pattern, w
     if swapped:
         evidence.append((name_weight + 0.001, "names match (swapped order)"))
     b_first, b_last = (b.last, b.first) if swapped else (b.first, b.last)
-    for index, label, x, y in ((0, "first name", a.first, b_first), (1, "last name", a.last, b_last)):
+    labels = ("name", "name") if swapped else ("first name", "last name")
+    for index, label, x, y in ((0, labels[0], a.first, b_first), (1, labels[1], a.last, b_last)):
         level = pattern[index]
-        if level == NULL:
-            continue
-        words = {cmp.NAME_EXACT: "same", cmp.NAME_CLOSE: "close", cmp.NAME_PARTIAL: "compatible (initial or part)",
-                 cmp.NAME_SIMILAR: "similar", cmp.NAME_DIFFER: "different"}
-        text = f"same {label} {x}" if level == cmp.NAME_EXACT else f"{label}s {words[level]} ({x} / {y})"
-        evidence.append((weights[index][level], text))
+        if level != NULL:
+            text = f"same {label} {x}" if level == cmp.NAME_EXACT else f"{label}s {_NAME_WORDS[level]} ({x} / {y})"
+            evidence.append((weights[index][level], text))
     if pattern[2] != NULL:
         shared = sorted(a.personal_emails & b.personal_emails)
         text = f"same email {shared[0]}" if shared else "no email in common"
@@ -207,6 +211,7 @@ CONTACT_SCHEMA: Schema[PreparedContact] = Schema(
     sort_keys=(_name_sort_key, _street_sort_key),
     compare=compare_contacts,
     explain=explain_contacts,
+    frequency_adjusted=((0, lambda c: c.first), (1, lambda c: c.last)),
 )
 
 

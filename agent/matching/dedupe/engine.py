@@ -8,13 +8,15 @@ Records are processed in id order so the same records always give the same pairs
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from agent.errors import UserError
 from agent.matching.dedupe.blocking import blocked_pairs, neighbourhood_pairs
-from agent.matching.dedupe.model import NULL, Comparison, Model, Pattern, estimate
+from agent.matching.dedupe.model import NULL, Comparison, Model, Pattern, estimate, sigmoid
 from agent.matching.dedupe.records import ScoredPair
 
 P = TypeVar("P")  # a prepared (normalized) record
@@ -31,6 +33,8 @@ class Schema(Generic[P]):
     sort_keys: tuple[Callable[[P], str], ...]
     compare: Callable[[P, P], Pattern]
     explain: Callable[[P, P, Pattern, list[list[float]]], tuple[str, ...]]
+    # (comparison index, value getter): exact agreement on a rare value weighs more than on a common one
+    frequency_adjusted: tuple[tuple[int, Callable[[P], str]], ...] = ()
     prior_match: float = 0.2
     max_block: int = 50
     window: int = 4
@@ -89,8 +93,40 @@ def run(
     compare = schema.compare
     patterns = [compare(prepared[i], prepared[j]) for i, j in pairs]
     model = estimate(schema.comparisons, patterns, prior_match=schema.prior_match)
-    score = model.scorer()
-    return [Scored(i, j, score(pattern), pattern) for (i, j), pattern in zip(pairs, patterns)], model
+    log_odds = model.log_odds_cache()
+    adjusters = [(c, getter, term_frequency_adjustment([getter(p) for p in prepared]))
+                 for c, getter in schema.frequency_adjusted]
+    scored = []
+    for (i, j), pattern in zip(pairs, patterns):
+        total = log_odds(pattern)
+        for c, getter, adjust in adjusters:
+            if pattern[c] == 0:
+                total += adjust(getter(prepared[i]))
+        scored.append(Scored(i, j, sigmoid(total), pattern))
+    return scored, model
+
+
+def term_frequency_adjustment(values: Sequence[str]) -> Callable[[str], float]:
+    """``value -> log(Σ f² / f(value))``: the extra weight of an exact agreement on ``value``.
+
+    Two different people agree on a value with probability f(value)² and on some value with Σ f², so among
+    exact agreements of non-duplicates ``value`` has share f²/Σf², against f among duplicates; the Bayes factor
+    of "agree on this value" is therefore the average one times Σf²/f(value) (Winkler's frequency-based
+    adjustment, as splink applies it). Rare surnames count more than "Martin".
+    """
+    counts = Counter(v for v in values if v)
+    total = sum(counts.values())
+    if not total:
+        return lambda value: 0.0
+    expected = sum(n * n for n in counts.values()) / (total * total)
+    cache: dict[str, float] = {}
+
+    def adjust(value: str) -> float:
+        if value not in cache:
+            cache[value] = math.log(expected * total / counts[value]) if counts.get(value) else 0.0
+        return cache[value]
+
+    return adjust
 
 
 def to_scored_pair(

@@ -64,22 +64,25 @@ class Model:
         return total
 
     def probability(self, pattern: Pattern) -> float:
-        return _sigmoid(self.log_odds(pattern))
+        return sigmoid(self.log_odds(pattern))
 
-    def scorer(self) -> Callable[[Pattern], float]:
-        """A memoizing ``pattern -> probability``: candidate sets repeat a few hundred patterns many times."""
+    def log_odds_cache(self) -> Callable[[Pattern], float]:
+        """A memoizing ``log_odds`` for fixed parameters: candidate sets repeat a few thousand patterns."""
         cache: dict[Pattern, float] = {}
+        weights = self.weights
+        prior = math.log(self.prior_match / (1.0 - self.prior_match))
 
-        def score(pattern: Pattern) -> float:
+        def log_odds(pattern: Pattern) -> float:
             value = cache.get(pattern)
             if value is None:
-                value = cache[pattern] = self.probability(pattern)
+                value = prior + sum(weights[c][level] for c, level in enumerate(pattern) if level != NULL)
+                cache[pattern] = value
             return value
 
-        return score
+        return log_odds
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -112,8 +115,9 @@ def estimate(
         m_acc = [[prior_weight * p for p in row] for row in prior_m]
         u_acc = [[prior_weight * p for p in row] for row in prior_u]
         match_mass = prior_weight * prior_match
+        log_odds = model.log_odds_cache()
         for pattern, n in counts:
-            w = model.probability(pattern)
+            w = sigmoid(log_odds(pattern))
             match_mass += n * w
             for c, level in enumerate(pattern):
                 if level != NULL:
