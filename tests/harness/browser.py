@@ -35,6 +35,8 @@ def chromium_launch_args(base: dict[str, Any] | None = None) -> dict[str, Any]:
     """Keyword arguments for ``playwright.chromium.launch(**...)``, merged over ``base`` (pytest-playwright's)."""
     merged = dict(base or {})
     merged["executable_path"] = require_chromium()
-    merged["args"] = [*merged.get("args", []), *CHROMIUM_ARGS]
     merged.setdefault("headless", True)
+    # A headed run (pytest --headed) must not get the --headless flag back through the argument list.
+    flags = CHROMIUM_ARGS if merged["headless"] else [arg for arg in CHROMIUM_ARGS if arg != "--headless"]
+    merged["args"] = [*merged.get("args", []), *flags]
     return merged

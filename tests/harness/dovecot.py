@@ -1,8 +1,8 @@
 """Runs a private Dovecot IMAP server on 127.0.0.1 with its own config, users and Maildir tree.
 
 The whole instance runs as one unprivileged account (``dovecot`` when we are root, ourselves otherwise): Dovecot
-refuses to run its login processes as root. Users live in a passwd-file that Dovecot re-reads on its own, so
-``add_user`` works while the server runs. The namespace uses "/" as separator and marks Sent, Drafts and Trash with
+refuses to run its login processes as root. Each user has a one-line passwd-file that Dovecot reads on first use,
+so ``add_user`` works at once while the server runs. The namespace uses "/" as separator and marks Sent, Drafts and Trash with
 SPECIAL-USE, so the server advertises that capability as a real provider's would.
 """
 
@@ -40,6 +40,8 @@ ssl = {ssl}
 {ssl_files}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Dovecot waits 2 s before answering a failed login; tests of wrong passwords need no such brake.
+auth_failure_delay = 0
 default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
@@ -50,7 +52,9 @@ mail_location = maildir:~/Maildir
 mail_fsync = never
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  # One file per user: Dovecot re-reads a passwd-file at most once per second, so a user added to a shared
+  # file in the same second as another login would stay unknown; a new file is read on first use.
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = static
@@ -74,6 +78,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No auth penalty: after each failed login from an IP Dovecot would delay the next ones (2, 4, 8... s).
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service stats {{
   unix_listener stats-reader {{
@@ -162,7 +170,8 @@ class Dovecot(LoopbackServer):
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.stop(signal.SIGTERM)
+            # Signalled alone, the master waits about a second for its children; all at once, it exits in ms.
+            self._process.stop(signal.SIGTERM, whole_group=True)
 
     def restart(self) -> None:
         """Stop gracefully and start again on the same ports with the same users and mail."""
@@ -195,8 +204,7 @@ class Dovecot(LoopbackServer):
             root=self.root, host=self.host, ssl="yes" if self.tls else "no", ssl_files=ssl_files,
             user=self.account.name, group=group_name, uid=self.account.uid, gid=self.account.gid,
             special_use=special_use, port=self.port, tls_port=self.tls_port))
-        users_file = self.root / "users"
-        users_file.touch(mode=0o600)
+        make_server_dir(self.root / "users")
         self.account.give(self.root)
         command = [*self.account.run_prefix(), binary, "-F", "-c", str(self.config_path)]
         self._process = ServerProcess(self.name, command, self.root / "log" / "stdout.log")
@@ -211,14 +219,18 @@ class Dovecot(LoopbackServer):
 
     # ---- users and clients ------------------------------------------------------------------------------------
     def add_user(self, name: str, password: str) -> None:
-        """Add a login at runtime (Dovecot re-reads its passwd-file by itself)."""
+        """Add a login, usable at once, also while the server runs."""
         for value in (name, password):
-            if not value or any(char in value for char in ":\n\r"):
-                raise ValueError(f"user name and password must be non-empty, without ':' or line breaks: {value!r}")
+            if not value or any(char in value for char in ":/\n\r") or value.startswith("."):
+                raise ValueError(f"user name and password must be non-empty, without ':', '/', line breaks or a "
+                                 f"leading '.': {value!r}")
         if name in self.users:
             raise ValueError(f"IMAP user {name!r} already exists")
-        with open(self.root / "users", "a") as users_file:
-            users_file.write(f"{name}:{{PLAIN}}{password}\n")
+        staging = self.root / "users" / f".{name}.new"
+        staging.write_text(f"{name}:{{PLAIN}}{password}\n")
+        self.account.give(staging)
+        # Renamed into place so the auth process never reads a half-written file.
+        staging.rename(self.root / "users" / name)
         self.users[name] = password
 
     def connect(self, user: str, *, tls: bool = False, starttls: bool = False, timeout: float = 30) -> IMAPClient:

@@ -206,14 +206,18 @@ class ServerProcess:
     def wait_for_port(self, port: int, timeout: float = DEFAULT_READY_TIMEOUT) -> float:
         return self.wait_until(lambda: port_accepts(port), timeout)
 
-    def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
-        """Ask the leader to stop, then make sure its whole group is gone (SIGKILL for what did not listen)."""
+    def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = DEFAULT_STOP_TIMEOUT, *,
+             whole_group: bool = False) -> None:
+        """Ask the leader (or the whole group) to stop, then make sure the group is gone (SIGKILL for stragglers)."""
         if self._popen is None:
             return
         popen, pgid = self._popen, self._popen.pid
         if popen.poll() is None:
             try:
-                popen.send_signal(stop_signal)
+                if whole_group:
+                    os.killpg(pgid, stop_signal)
+                else:
+                    popen.send_signal(stop_signal)
                 popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self._kill_group(pgid)
