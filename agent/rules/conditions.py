@@ -129,17 +129,20 @@ def _excerpt(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _check_pattern(name: str, pattern: re.Pattern[str], values: list[tuple[str, str]]) -> tuple[bool, str]:
-    """``values`` are (label, text) pairs; the first whose text matches wins."""
+def _check_pattern(name: str, pattern: re.Pattern[str], values: list[tuple[str, str]], *,
+                   one_of_many: bool = False) -> tuple[bool, str]:
+    """``values`` are (label, text) pairs; the first whose text matches wins. ``one_of_many``: the values
+    are a collection (attachments, participants), worded "no attachment matched" when none does."""
     for label, text in values:
         found = pattern.search(text[:MAX_TEXT_CHARS])
         if found:
-            shown = f' ("{_excerpt(found.group(0))}")' if label == name else ""
+            shown = f' ("{_excerpt(found.group(0))}")' if label in (name, "snippet") else ""
             return True, f"{label} matched {pattern.pattern}{shown}"
     if not values:
         return False, f"no {name} to match {pattern.pattern}"
-    return False, f"{name} did not match {pattern.pattern}" if len(values) == 1 else (
-        f"no {name} matched {pattern.pattern}")
+    if one_of_many:
+        return False, f"no {name} matched {pattern.pattern}"
+    return False, f"{name} did not match {pattern.pattern}"
 
 
 def _in_domain(address: str, domains: tuple[str, ...]) -> str | None:
@@ -162,13 +165,15 @@ def _check(conditions: Conditions, facts: InteractionFacts) -> tuple[bool, list[
         checks.append(_check_pattern("body", conditions.body, [(label, text)] if text else []))
     if conditions.attachment:
         checks.append(_check_pattern("attachment", conditions.attachment,
-                                     [(f"attachment {name}", name) for name in facts.attachments]))
+                                     [(f"attachment {name}", name) for name in facts.attachments], one_of_many=True))
     if conditions.company:
         checks.append(_check_pattern("company", conditions.company,
-                                     [(f"company {p.company}", p.company) for p in people if p.company]))
+                                     [(f"company {p.company}", p.company) for p in people if p.company],
+                                     one_of_many=True))
     if conditions.contact:
         checks.append(_check_pattern("contact", conditions.contact,
-                                     [(f"contact {p.name or p.address}", f"{p.name} <{p.address}>") for p in people]))
+                                     [(f"contact {p.name or p.address}", f"{p.name} <{p.address}>") for p in people],
+                                     one_of_many=True))
     if conditions.domain:
         hit = next(((p, d) for p in people if (d := _in_domain(p.address, conditions.domain))), None)
         checks.append((True, f"address {hit[0].address} is in domain {hit[1]}") if hit else
