@@ -94,14 +94,16 @@ def run(
     patterns = [compare(prepared[i], prepared[j]) for i, j in pairs]
     model = estimate(schema.comparisons, patterns, prior_match=schema.prior_match)
     log_odds = model.log_odds_cache()
-    adjusters = [(c, getter, term_frequency_adjustment([getter(p) for p in prepared]))
+    weights = model.weights
+    # An exact agreement on a common value still counts at least as much as the next weaker level.
+    adjusters = [(c, getter, term_frequency_adjustment([getter(p) for p in prepared]), weights[c][1] - weights[c][0])
                  for c, getter in schema.frequency_adjusted]
     scored = []
     for (i, j), pattern in zip(pairs, patterns):
         total = log_odds(pattern)
-        for c, getter, adjust in adjusters:
+        for c, getter, adjust, floor in adjusters:
             if pattern[c] == 0:
-                total += adjust(getter(prepared[i]))
+                total += max(adjust(getter(prepared[i])), floor)
         scored.append(Scored(i, j, sigmoid(total), pattern))
     return scored, model
 

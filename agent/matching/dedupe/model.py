@@ -4,6 +4,7 @@ Each comparison (first name, phone, postcode, ...) puts a candidate pair into on
 "close", "differ"), or into no level when a side is missing (a missing value is no evidence either way). For each
 level the model holds ``m`` = P(level | same entity) and ``u`` = P(level | different entities); the score of a
 pair is the posterior P(same | levels) = λ·Πm / (λ·Πm + (1-λ)·Πu), assuming levels independent given the class.
+Levels are listed strongest first and their weights log(m/u) are kept non-increasing in that order.
 
 The parameters are estimated on the candidate pairs themselves by expectation-maximisation (no labels needed),
 as a maximum a posteriori estimate: the hand-set priors of each level act as pseudo-counts worth
@@ -53,15 +54,24 @@ class Model:
 
     @property
     def weights(self) -> list[list[float]]:
-        return [[math.log(mi / ui) for mi, ui in zip(ms, us)] for ms, us in zip(self.m, self.u)]
+        """log(m/u) per level, made non-increasing from the strongest level to the weakest.
+
+        Levels are ordinal (exact, close, ..., differ), so weaker agreement must never count more than stronger
+        agreement. Without this, a level that the candidates rarely show (initials in a small CRM) gets a tiny
+        u from EM and would outweigh an exact match.
+        """
+        out = []
+        for ms, us in zip(self.m, self.u):
+            row: list[float] = []
+            for mi, ui in zip(ms, us):
+                weight = math.log(mi / ui)
+                row.append(min(weight, row[-1]) if row else weight)
+            out.append(row)
+        return out
 
     def log_odds(self, pattern: Pattern) -> float:
         """log(λ/(1-λ)) plus the weight of every non-missing level."""
-        total = math.log(self.prior_match / (1.0 - self.prior_match))
-        for c, level in enumerate(pattern):
-            if level != NULL:
-                total += math.log(self.m[c][level] / self.u[c][level])
-        return total
+        return self.log_odds_cache()(pattern)
 
     def probability(self, pattern: Pattern) -> float:
         return sigmoid(self.log_odds(pattern))
