@@ -125,7 +125,7 @@ def company_block_keys(c: PreparedCompany) -> Iterable[str]:
 _SET = (Level("shared", 0.6, 0.01), Level("none shared", 0.4, 0.99))
 _GRADED = (Level("exact", 0.85, 0.3), Level("close", 0.1, 0.05), Level("differ", 0.05, 0.65))
 COMPARISONS = (
-    Comparison("siren", (Level("exact", 0.95, 0.001), Level("differ", 0.05, 0.999))),
+    Comparison("siren", (Level("exact", 0.98, 0.0001), Level("differ", 0.02, 0.9999)), fixed=True),
     Comparison(
         "name", (Level("exact", 0.7, 0.02), Level("close", 0.15, 0.03), Level("partial", 0.1, 0.1),
                  Level("differ", 0.05, 0.85))

@@ -40,6 +40,9 @@ class Comparison:
 
     name: str
     levels: tuple[Level, ...]
+    # Identifiers (SIREN) keep their prior m/u: EM would learn them from the very few pairs that have both
+    # values, and a registry number's meaning does not depend on this CRM.
+    fixed: bool = False
 
 
 @dataclass(slots=True)
@@ -133,8 +136,8 @@ def estimate(
                 if level != NULL:
                     m_acc[c][level] += n * w
                     u_acc[c][level] += n * (1.0 - w)
-        new_m = [_normalise(row) for row in m_acc]
-        new_u = [_normalise(row) for row in u_acc]
+        new_m = [list(p) if c.fixed else _normalise(row) for c, p, row in zip(comparisons, prior_m, m_acc)]
+        new_u = [list(p) if c.fixed else _normalise(row) for c, p, row in zip(comparisons, prior_u, u_acc)]
         new_lambda = min(max(match_mass / (total + prior_weight), 1e-6), 1 - 1e-6)
         change = abs(new_lambda - model.prior_match) + max(
             abs(a - b) for new, old in ((new_m, model.m), (new_u, model.u)) for r1, r2 in zip(new, old) for a, b in zip(r1, r2)
