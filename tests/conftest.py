@@ -63,11 +63,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @contextmanager
 def _running(server: ServerT) -> Iterator[ServerT]:
     """Start a server for the session; a missing server is a failure with the fix, never a silent skip."""
+    problem = None
     try:
         server.start()
     except MissingServerSoftware as missing:
+        problem = str(missing)
+    if problem is not None:
         server.stop()
-        pytest.fail(str(missing), pytrace=False)
+        pytest.fail(problem, pytrace=False)
     try:
         yield server
     finally:
@@ -188,7 +191,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     try:
         return chromium_launch_args(browser_type_launch_args)
     except MissingServerSoftware as missing:
-        pytest.fail(str(missing), pytrace=False)
+        problem = str(missing)
+    pytest.fail(problem, pytrace=False)
 
 
 # ---- live tests ---------------------------------------------------------------------------------------------------

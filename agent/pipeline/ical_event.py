@@ -17,6 +17,9 @@ from agent.matching.addresses import normalize_address
 from agent.pipeline.ical_tz import ZoneResolver
 from agent.records import Attendee
 
+# The parser renames every TZID parameter to this before icalendar reads the file, so icalendar never looks a zone
+# up (its lookups cache, warn and guess); this module resolves it instead, through the file's ZoneResolver.
+TZID_PARAM = "X-CRM-TZID"
 DEFAULT_TIMED_LENGTH = timedelta(hours=1)
 DEFAULT_ALL_DAY_LENGTH = timedelta(days=1)
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
@@ -64,6 +67,22 @@ class SourceEvent:
     @property
     def is_recurring(self) -> bool:
         return bool(self.rrules or self.rdates)
+
+    @property
+    def length(self) -> timedelta:
+        """How long each occurrence lasts, in real time.
+
+        The elapsed time between DTSTART and DTEND; when a DST gap swallows it (02:30–03:30 on the spring-forward
+        day is 03:30–03:30 by RFC 5545's reading of a missing local time) the written wall-clock length is kept,
+        since a person booked an hour.
+        """
+        elapsed = self.end - self.start
+        if isinstance(self.start, datetime) and isinstance(self.end, datetime):
+            elapsed = self.end.astimezone(UTC) - self.start.astimezone(UTC)
+            wall = self.end.replace(tzinfo=None) - self.start.replace(tzinfo=None)
+            if elapsed <= timedelta(0) < wall:
+                return wall
+        return elapsed
 
 
 def read_event(component: Any, times: TimeContext, repairs_out: list[str]) -> SourceEvent | None:
@@ -199,7 +218,7 @@ def _moment(prop: Any, times: TimeContext, repairs: list[str], what: str) -> Mom
     if not isinstance(value, date):
         repairs.append(f"{what}:unparseable")
         return None
-    return localize(value, _param(prop, "TZID"), times, repairs)
+    return localize(value, _param(prop, TZID_PARAM), times, repairs)
 
 
 def localize(value: Moment, tzid: str, times: TimeContext, repairs: list[str]) -> Moment:
@@ -223,7 +242,7 @@ def localize(value: Moment, tzid: str, times: TimeContext, repairs: list[str]) -
 def _display_zone(prop: Any, start: Moment, times: TimeContext) -> str:
     if not isinstance(start, datetime):
         return times.calendar_zone_name
-    tzid = _param(prop, "TZID")
+    tzid = _param(prop, TZID_PARAM)
     if tzid:
         resolved = times.resolver.resolve(tzid)
         return resolved[1] if resolved is not None else times.calendar_zone_name
@@ -284,7 +303,7 @@ def _moment_list(component: Any, name: str, times: TimeContext, repairs: list[st
         return []
     moments: list[Moment] = []
     for value in values if isinstance(values, list) else [values]:
-        tzid = _param(value, "TZID")
+        tzid = _param(value, TZID_PARAM)
         try:
             items = [item.dt for item in value.dts]
         except Exception:  # noqa: BLE001 — vBroken list

@@ -3,9 +3,10 @@
 Both ``parse_ical`` and ``parse_vcard`` read their input through here, so a broken producer is repaired the same
 way for both formats. Nothing here raises on bad input:
 
+- folds are removed before decoding (producers fold by octets, splitting a UTF-8 character);
 - bytes are decoded as UTF-8 (a BOM is dropped), else UTF-16 when a UTF-16 BOM says so, else Windows-1252 (Outlook
   on French Windows writes it), with a repair code;
-- control characters (NUL included) are removed; folded lines (CRLF + space or tab) are unfolded;
+- control characters (NUL included) are removed;
 - a line that is not ``NAME[;PARAMS]:VALUE`` is dropped (``line:dropped:<n>``, n is the 1-based unfolded line);
 - ``END`` lines that close nothing are dropped, components a producer forgot to close are closed;
 - a component still open at the end of the input (a truncated download) is dropped whole, because what it lost
@@ -18,10 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_MAX_LINE_REPAIRS = 20  # past this, one "line:dropped:more" keeps the repair list readable
 _CONTENT_LINE = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)?[;:]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
+_BYTE_FOLD = re.compile(rb"\r\n[ \t]|\n[ \t]|\r[ \t]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
         text = data.decode("utf-16", errors="replace")
         repairs.append("charset:utf-16")
     else:
+        data = _BYTE_FOLD.sub(b"", data)  # unfold first: Outlook folds by octets, splitting UTF-8 sequences
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -85,9 +89,14 @@ def clean_lines(
     skipping_depth = 0  # > 0 while inside a component that is too deep to keep
     found = False
     wrapped = False
+    dropped = 0
     for number, line in enumerate(unfold(text), start=1):
         if not is_content_line(line):
-            repairs.append(f"line:dropped:{number}")
+            dropped += 1
+            if dropped <= _MAX_LINE_REPAIRS:
+                repairs.append(f"line:dropped:{number}")
+            elif dropped == _MAX_LINE_REPAIRS + 1:
+                repairs.append("line:dropped:more")
             continue
         marker = split_begin_end(line)
         if skipping_depth:

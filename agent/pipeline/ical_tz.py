@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
+import icalendar
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
@@ -112,13 +113,21 @@ class ZoneResolver:
 
 
 def vtimezone_definitions(components: list[Any]) -> dict[str, Any]:
-    """TZID → VTIMEZONE component, the first definition of a TZID winning (some exports repeat them)."""
+    """TZID → VTIMEZONE, the first definition of a TZID winning (some exports repeat them).
+
+    ``components`` may be generic components holding a VTIMEZONE's properties and STANDARD/DAYLIGHT parts (the
+    parser renames VTIMEZONE so icalendar does not cache it); they are rebuilt as ``icalendar.Timezone``.
+    """
     definitions: dict[str, Any] = {}
     for component in components:
         tzid = component.get("TZID")
         if tzid is None or isinstance(tzid, list):
             continue
-        definitions.setdefault(str(tzid).strip().strip('"'), component)
+        timezone = icalendar.Timezone()
+        timezone.update(component)
+        for part in component.subcomponents:
+            timezone.add_component(part)
+        definitions.setdefault(str(tzid).strip().strip('"'), timezone)
     return definitions
 
 

@@ -42,15 +42,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+import re
+
 import icalendar
 
-from agent.pipeline.ical_event import SourceEvent, TimeContext, read_event, read_reply
+from agent.pipeline.ical_event import TZID_PARAM, SourceEvent, TimeContext, read_event, read_reply
 from agent.pipeline.ical_expand import ExpandedOccurrence, Window, expand_series, prepare_rules, real_start
 from agent.pipeline.ical_lines import clean_lines, decode_text
 from agent.pipeline.ical_tz import ZoneResolver, vtimezone_definitions, well_known_zone, zone_name
 from agent.records import Attendee, ParsedMeeting
 
 _VTIMEZONE_ALIAS = "X-CRM-VTIMEZONE"  # renamed so icalendar never caches a file's zones process-wide (see ical_tz)
+_TZID_PARAMETER = re.compile(r";TZID=", re.IGNORECASE)
 _CHILDREN = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"})
 _REPLY_METHODS = frozenset({"REPLY", "COUNTER"})
 _SILENT_METHODS = frozenset({"REFRESH", "DECLINECOUNTER"})
@@ -136,12 +139,13 @@ class _Parse:
     default_tz: str
     max_occurrences: int
     repairs: list[str] = field(default_factory=list)
+    decode_repairs: list[str] = field(default_factory=list)
 
     def run(self) -> CalendarParse:
         window = Window(self._aware(self.window_start), self._aware(self.window_end))
         components = self._components()
         if components is None:
-            return CalendarParse(repairs=self._repairs_with("ical:unparseable"))
+            return CalendarParse(repairs=tuple(dict.fromkeys([*self.decode_repairs, "ical:unparseable"])))
         header, children = components
         method = str(header.get("METHOD", "") or "").strip().upper()
         times = self._time_context(header, children)
@@ -182,8 +186,8 @@ class _Parse:
 
     def _components(self) -> tuple[Any, list[Any]] | None:
         """(calendar header, top-level child components); each child is parsed alone so one bad block costs one."""
-        text, decode_repairs = decode_text(self.data)
-        self.repairs.extend(decode_repairs)
+        text, self.decode_repairs = decode_text(self.data)
+        self.repairs.extend(self.decode_repairs)
         cleaned = clean_lines(text, container="VCALENDAR", children=_CHILDREN)
         self.repairs.extend(cleaned.repairs)
         if not cleaned.found_container:
@@ -196,6 +200,8 @@ class _Parse:
             is_begin, is_end = upper.startswith("BEGIN:"), upper.startswith("END:")
             if upper in ("BEGIN:VTIMEZONE", "END:VTIMEZONE"):
                 line = f"{upper.split(':')[0]}:{_VTIMEZONE_ALIAS}"
+            elif ";" in line:
+                line = _hide_tzid_parameter(line)
             if depth == 0:  # only BEGIN:VCALENDAR can stand here
                 depth = 1 if is_begin else 0
             elif depth == 1 and not (is_begin or is_end):
@@ -304,9 +310,6 @@ class _Parse:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
 
-    def _repairs_with(self, code: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys([*self.repairs, code]))
-
 
 def _parse_block(lines: list[str], repairs: list[str], where: int | str) -> Any | None:
     """One component (or the calendar's own properties) → icalendar object; None with a repair when it fails."""
@@ -316,6 +319,20 @@ def _parse_block(lines: list[str], repairs: list[str], where: int | str) -> Any 
     except Exception:  # noqa: BLE001 — icalendar raises ValueError and friends on lines it cannot split
         repairs.append(f"component:skipped:{where}:unparseable")
         return None
+
+
+def _hide_tzid_parameter(line: str) -> str:
+    """``DTSTART;TZID=X:…`` → ``DTSTART;X-CRM-TZID=X:…`` so that icalendar reads a wall time and never a zone."""
+    in_quotes = False
+    for index, char in enumerate(line):
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == ":" and not in_quotes:
+            head = line[:index]
+            if ";" not in head:
+                return line
+            return _TZID_PARAMETER.sub(f";{TZID_PARAM}=", head) + line[index:]
+    return line
 
 
 def _group_by_uid(sources: list[SourceEvent]) -> dict[str, list[SourceEvent]]:
@@ -357,8 +374,11 @@ def _meeting(
     else:
         source, start, end, slot = occurrence, occurrence.start, occurrence.end, occurrence.recurrence_id
     recurrence_id = recurrence_id_text(slot) if slot is not None else None
-    zone = times.calendar_zone
-    start_utc, end_utc = real_start(start, zone), real_start(end, zone)
+    start_utc = real_start(start, times.calendar_zone)
+    if source.all_day:
+        end_utc = real_start(end, times.calendar_zone)  # the next local midnight, 23 or 25 hours away on DST days
+    else:
+        end_utc = start_utc + source.length
     meeting = ParsedMeeting(
         uid=source.uid,
         recurrence_id=recurrence_id,

@@ -67,7 +67,7 @@ class MaildirWriter:
         home = self.home_root / user
         root = self.maildir(user)
         path = self.folder_path(user, folder)
-        for directory in (home, root, root / "cur", root / "new", root / "tmp", path, path / "cur", path / "new",
+        for directory in (self.home_root, home, root, root / "cur", root / "new", root / "tmp", path, path / "cur", path / "new",
                           path / "tmp"):
             self._make_dir(directory)
         if path != root and not (path / "maildirfolder").exists():

@@ -82,15 +82,31 @@ def service_account(name_when_root: str) -> ServiceAccount:
 
 def require_executable(path_or_name: str, package: str) -> str:
     """The absolute path of a binary, or MissingServerSoftware naming the Debian package that brings it."""
-    found = shutil.which(path_or_name)
+    # Non-root users often lack /usr/sbin (where Debian puts dovecot) in their PATH.
+    found = shutil.which(path_or_name) or shutil.which(path_or_name, path="/usr/sbin:/sbin")
     if found is None:
         raise MissingServerSoftware(f"{path_or_name} not found (Debian package {package}); {INSTALL_HINT}")
     return found
 
 
+def _base_parent() -> str:
+    """Where server directories go: CRM_TEST_BASE_PARENT, else RAM-backed /dev/shm when roomy, else /tmp."""
+    chosen = os.environ.get("CRM_TEST_BASE_PARENT")
+    if chosen:
+        return chosen
+    try:
+        stats = os.statvfs("/dev/shm")
+        # Creating files there is several times faster than on disk (20k Maildir files: ~1 s against 4-7 s).
+        if os.access("/dev/shm", os.W_OK | os.X_OK) and stats.f_bavail * stats.f_frsize >= 2 << 30:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return "/tmp"
+
+
 def make_base_dir(prefix: str = "crmt-") -> Path:
-    """A fresh, short directory under /tmp: unix socket paths inside it must stay under 108 bytes."""
-    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    """A fresh, short directory (unix socket paths inside it must stay under 108 bytes)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=_base_parent()))
     # mkdtemp gives 0700, which the dovecot and postgres accounts could not traverse.
     base.chmod(0o755)
     return base
