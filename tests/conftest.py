@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.harness import (LOOPBACK, Dovecot, FaultProxy, HarnessError, LoopbackServer, MissingServerSoftware,
+# The suite imports its helpers as the package ``tests`` (tests.harness, tests.support...). pytest puts the repo
+# root on sys.path only while tests/__init__.py exists; do it here too so the imports never depend on that file.
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.harness import (LOOPBACK, Dovecot, FaultProxy, HarnessError, LoopbackServer, MissingServerSoftware,  # noqa: E402
                            Postgres, Radicale, SmtpSink, Xandikos, chromium_launch_args, leftover_processes,
                            make_base_dir)
 
