@@ -160,7 +160,7 @@ Action = TaskAction | EmailAction | WebhookAction | SetStatusAction | TagAction 
 
 def _recipient(table: ConfigTable, key: str, value: str) -> Recipient | None:
     event = table.event
-    if value in ("sender", "contact", "manager"):
+    if value in RECIPIENT_KEYWORDS:
         if value == "sender" and event and event not in SENDER_EVENTS:
             table.problem(key, f'"sender" has no meaning for on = "{event}" (use "contact", "manager" or an address)'
                           if event != "schedule" else
@@ -243,10 +243,11 @@ def parse_action(parent: ConfigTable, key: str, raw: Mapping[str, object]) -> Ac
     if kind is None:
         parent.problem(key, f'missing "type" (one of {", ".join(ACTION_KEYS)})')
         return None
-    if kind not in ACTION_KEYS:
+    if not isinstance(kind, str) or kind not in ACTION_KEYS:
         choices = ", ".join(ACTION_KEYS)
-        suggestion = suggest(str(kind), ACTION_KEYS)
-        parent.problems.append(f'{where}.type: "{kind}" is not an action (one of {choices}){suggestion}')
+        shown = json.dumps(kind, ensure_ascii=False, default=str)
+        suggestion = suggest(kind, ACTION_KEYS) if isinstance(kind, str) else ""
+        parent.problems.append(f"{where}.type: {shown} is not an action (one of {choices}){suggestion}")
         return None
     table = parent.child(key, raw, ACTION_KEYS[kind])
     if table is None:

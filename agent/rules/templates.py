@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
@@ -197,6 +198,12 @@ def _variable_problems(tree: nodes.Template, key_path: str, available: frozenset
     return sorted(set(problems), key=problems.index)
 
 
+@lru_cache(maxsize=512)
+def _parse_and_compile(text: str) -> tuple[nodes.Template, JinjaTemplate]:
+    # Compiling costs milliseconds; a config is validated several times (check, load, reload), so cache by text.
+    return _ENV.parse(text), _ENV.from_string(text)
+
+
 def compile_template(text: object, key_path: str, *, event: str = "") -> Template:
     """Check and compile ``text``; raise TemplateProblems (a UserError) listing every problem with ``key_path``.
 
@@ -207,8 +214,7 @@ def compile_template(text: object, key_path: str, *, event: str = "") -> Templat
         raise TemplateProblems([f"{key_path}: expected a text template, got {type(text).__name__} {text!r}"])
     available = EVENT_VARIABLES.get(event, frozenset(VARIABLES))
     try:
-        tree = _ENV.parse(text)
-        compiled = _ENV.from_string(text)
+        tree, compiled = _parse_and_compile(text)
     except TemplateSyntaxError as error:
         raise TemplateProblems([f"{key_path}: template error on line {error.lineno}: {error.message}"]) from None
     problems = _variable_problems(tree, key_path, available, event)
