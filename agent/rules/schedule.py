@@ -116,6 +116,11 @@ def parse_delay(text: str) -> Delay:
     """
     if not isinstance(text, str):
         raise UserError(f"expected a delay such as {_EXAMPLES}, got {_quoted(text)}")
+    day_plus = re.fullmatch(r"\s*[jd]\s*\+\s*(\d+)\s*", text.lower())
+    if day_plus:
+        count = day_plus[1]
+        raise UserError(f'{_quoted(text)} is ambiguous: write "{count} days" (calendar days) or '
+                        f'"{count} jours ouvrés" (business days)')
     found = _DELAY_RE.match(text.lower())
     if not found:
         raise UserError(f"{_quoted(text)} is not a delay (try {_EXAMPLES})")

@@ -70,6 +70,8 @@ def test_parse_delay_accepts_english_and_french(text: str, amount: int, unit: De
         ("3", "is not a delay"),
         ("99999 weeks", "ten years"),
         ("3 bussiness days", '"3 business days"'),
+        ("J+3", 'write "3 days" (calendar days) or "3 jours ouvrés"'),
+        ("3 semaines ouvrées", '"3 business days"'),
     ],
 )
 def test_parse_delay_rejects_with_a_hint(text: str, fragment: str) -> None:
