@@ -26,9 +26,10 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.harness import (LOOPBACK, Dovecot, FaultProxy, HarnessError, LoopbackServer, MissingServerSoftware,  # noqa: E402
-                           Postgres, Radicale, SmtpSink, Xandikos, chromium_launch_args, leftover_processes,
-                           make_base_dir)
+from tests.harness import (  # noqa: E402  (needs the sys.path line above)
+    LOOPBACK, Dovecot, FaultProxy, HarnessError, LoopbackServer, MissingServerSoftware, Postgres, Radicale, SmtpSink,
+    Xandikos, chromium_launch_args, leftover_processes, make_base_dir,
+)
 
 SMTP_SINK_CREDENTIALS = {"agent@example.org": "secret"}
 SERVER_FIXTURES = frozenset({"dovecot", "imap_user", "radicale", "caldav_user", "xandikos", "smtp_sink",

@@ -20,11 +20,22 @@ import sqlalchemy as sa
 from imapclient import IMAPClient
 from imapclient.imapclient import SENT
 
-from tests.harness import (LOOPBACK, Dovecot, FaultProxy, HarnessError, Postgres, Radicale, SmtpSink, Xandikos,
-                           leftover_processes, maildir_folder_dirname, parse_uid_set)
+from tests.harness import (
+    LOOPBACK,
+    Dovecot,
+    FaultProxy,
+    HarnessError,
+    Postgres,
+    Radicale,
+    SmtpSink,
+    Xandikos,
+    leftover_processes,
+    maildir_folder_dirname,
+    parse_uid_set,
+)
 from tests.harness.process import ServerProcess, port_accepts
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def make_message(index: int, subject: str = "Devis") -> bytes:
@@ -36,7 +47,8 @@ def make_message(index: int, subject: str = "Devis") -> bytes:
 def fetch_by_uid(client: IMAPClient, folder: str) -> dict[int, dict[bytes, object]]:
     client.select_folder(folder)
     # Explicit UID lists: IMAPClient 4.0-4.1 cannot take "1:*" (upstream issue #666).
-    return client.fetch(client.search(), ["INTERNALDATE", "RFC822.SIZE", "FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    items = ["INTERNALDATE", "RFC822.SIZE", "FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]
+    return client.fetch(client.search(), items)
 
 
 def message_ids(fetched: dict[int, dict[bytes, object]]) -> list[str]:
@@ -45,7 +57,8 @@ def message_ids(fetched: dict[int, dict[bytes, object]]) -> list[str]:
 
 
 # ---- IMAP ---------------------------------------------------------------------------------------------------------
-def test_direct_maildir_writes_get_uids_in_write_order_and_mtime_as_internaldate(dovecot: Dovecot, imap_user: str) -> None:
+def test_direct_maildir_writes_get_uids_in_write_order_and_mtime_as_internaldate(dovecot: Dovecot,
+                                                                                  imap_user: str) -> None:
     # Dates deliberately descending: UIDs must follow the write order, not the dates.
     dates = [dt.datetime(2024, 3, 10 - index, 8, 30, tzinfo=UTC) for index in range(4)]
     messages = [make_message(index) for index in range(4)]
@@ -60,10 +73,12 @@ def test_direct_maildir_writes_get_uids_in_write_order_and_mtime_as_internaldate
     assert message_ids(fetched) == [f"<m{index}@example.com>" for index in range(4)]
     assert [fetched[uid][b"INTERNALDATE"] for uid in sorted(fetched)] == dates
     assert [fetched[uid][b"RFC822.SIZE"] for uid in sorted(fetched)] == [len(message) for message in messages]
-    assert [b"\\Seen" in fetched[uid][b"FLAGS"] for uid in sorted(fetched)] == [False, False, False, True]  # type: ignore
+    seen = [b"\\Seen" in fetched[uid][b"FLAGS"] for uid in sorted(fetched)]  # type: ignore[operator]
+    assert seen == [False, False, False, True]
 
 
-def test_non_ascii_subfolder_written_directly_is_listed_under_its_unicode_name(dovecot: Dovecot, imap_user: str) -> None:
+def test_non_ascii_subfolder_written_directly_is_listed_under_its_unicode_name(dovecot: Dovecot,
+                                                                               imap_user: str) -> None:
     dovecot.write_messages(imap_user, "Clients/Société Générale", [make_message(1), make_message(2)])
     with dovecot.connect(imap_user) as client:
         names = [name for _flags, _sep, name in client.list_folders()]
@@ -291,7 +306,8 @@ def test_a_server_dying_at_start_up_reports_its_log(tmp_workspace: Path) -> None
 
 def test_stop_kills_a_process_group_that_ignores_sigterm(tmp_workspace: Path) -> None:
     stubborn_code = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); print('up', flush=True); "
+                     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+                     "print('up', flush=True); "
                      "time.sleep(60)")
     stubborn = ServerProcess("stubborn", [sys.executable, "-c", stubborn_code], tmp_workspace / "stubborn.log")
     stubborn.start()

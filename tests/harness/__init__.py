@@ -11,8 +11,16 @@ from .dovecot import IMAP_MAX_LINE_LENGTH, SPECIAL_USE_FOLDERS, Dovecot, parse_u
 from .fault_proxy import FaultProxy
 from .maildir import MaildirWriter, maildir_folder_dirname
 from .postgres import Postgres
-from .process import (INSTALL_HINT, LOOPBACK, HarnessError, LoopbackServer, MissingServerSoftware, free_port,
-                      leftover_processes, make_base_dir)
+from .process import (
+                      INSTALL_HINT,
+                      LOOPBACK,
+                      HarnessError,
+                      LoopbackServer,
+                      MissingServerSoftware,
+                      free_port,
+                      leftover_processes,
+                      make_base_dir,
+)
 from .radicale import Radicale
 from .smtp_sink import ReceivedMessage, SmtpSink
 from .tls import SelfSignedCert, make_self_signed_cert

@@ -1,9 +1,9 @@
 """Runs a private Dovecot IMAP server on 127.0.0.1 with its own config, users and Maildir tree.
 
 The whole instance runs as one unprivileged account (``dovecot`` when we are root, ourselves otherwise): Dovecot
-refuses to run its login processes as root. Each user has a one-line passwd-file that Dovecot reads on first use,
-so ``add_user`` works at once while the server runs. The namespace uses "/" as separator and marks Sent, Drafts and Trash with
-SPECIAL-USE, so the server advertises that capability as a real provider's would.
+refuses to run its login processes as root. Each user has a one-line passwd-file that Dovecot reads on first
+use, so ``add_user`` works at once while the server runs. The namespace uses "/" as separator and marks Sent,
+Drafts and Trash with SPECIAL-USE, so the server advertises that capability as a real provider's would.
 """
 
 from __future__ import annotations
@@ -21,8 +21,16 @@ from typing import Self
 from imapclient import IMAPClient
 
 from .maildir import InternalDate, MaildirWriter
-from .process import (LOOPBACK, LoopbackServer, ServerProcess, free_port, make_server_dir, require_executable,
-                      service_account, HarnessError)
+from .process import (
+    LOOPBACK,
+    HarnessError,
+    LoopbackServer,
+    ServerProcess,
+    free_port,
+    make_server_dir,
+    require_executable,
+    service_account,
+)
 from .tls import SelfSignedCert, make_self_signed_cert
 
 # Dovecot's default limit on one command line; a UID list longer than this is answered "BAD Too long argument".
@@ -308,8 +316,8 @@ def _aware_datetime(when: InternalDate) -> dt.datetime | None:
     if when is None or isinstance(when, dt.datetime) and when.tzinfo is not None:
         return when
     if isinstance(when, dt.datetime):
-        return when.replace(tzinfo=dt.timezone.utc)
-    return dt.datetime.fromtimestamp(when, tz=dt.timezone.utc)
+        return when.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromtimestamp(when, tz=dt.UTC)
 
 
 def _response_bytes(response: object) -> bytes:

@@ -41,7 +41,7 @@ def _epoch_seconds(when: InternalDate) -> float | None:
         return when
     if when.tzinfo is None:
         # A naive datetime would otherwise be read as local time; the harness treats it as UTC.
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return when.timestamp()
 
 
@@ -67,8 +67,8 @@ class MaildirWriter:
         home = self.home_root / user
         root = self.maildir(user)
         path = self.folder_path(user, folder)
-        for directory in (self.home_root, home, root, root / "cur", root / "new", root / "tmp", path, path / "cur", path / "new",
-                          path / "tmp"):
+        for directory in (self.home_root, home, root, root / "cur", root / "new", root / "tmp",
+                          path, path / "cur", path / "new", path / "tmp"):
             self._make_dir(directory)
         if path != root and not (path / "maildirfolder").exists():
             # Maildir++ marks subfolders with this empty file.

@@ -14,8 +14,18 @@ import subprocess
 from pathlib import Path
 from typing import Self
 
-from .process import (INSTALL_HINT, LOOPBACK, HarnessError, LoopbackServer, MissingServerSoftware, ServerProcess,
-                      free_port, make_server_dir, service_account, timed)
+from .process import (
+    INSTALL_HINT,
+    LOOPBACK,
+    HarnessError,
+    LoopbackServer,
+    MissingServerSoftware,
+    ServerProcess,
+    free_port,
+    make_server_dir,
+    service_account,
+    timed,
+)
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER = "postgres"

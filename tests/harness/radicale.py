@@ -15,8 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
-from .process import LOOPBACK, LoopbackServer, ServerProcess, free_port, make_server_dir, MissingServerSoftware, \
-    INSTALL_HINT
+from .process import (
+    INSTALL_HINT,
+    LOOPBACK,
+    LoopbackServer,
+    MissingServerSoftware,
+    ServerProcess,
+    free_port,
+    make_server_dir,
+)
 
 _CONFIG = """\
 [server]

@@ -28,7 +28,7 @@ def make_self_signed_cert(directory: Path, common_name: str = "localhost") -> Se
     """Write cert.pem and key.pem (EC P-256: instant to generate, accepted by Dovecot and Python's ssl)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     alt_names = x509.SubjectAlternativeName([
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),

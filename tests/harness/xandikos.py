@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 from typing import Self
 
-from .process import INSTALL_HINT, LOOPBACK, LoopbackServer, MissingServerSoftware, ServerProcess, free_port, \
-    make_server_dir
+from .process import (
+    INSTALL_HINT,
+    LOOPBACK,
+    LoopbackServer,
+    MissingServerSoftware,
+    ServerProcess,
+    free_port,
+    make_server_dir,
+)
 
 PRINCIPAL_PATH = "/user/"
 DEFAULT_CALENDAR_PATH = "/user/calendars/calendar/"
