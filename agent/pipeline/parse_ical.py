@@ -282,7 +282,7 @@ class _Parse:
                 except Exception as exc:  # noqa: BLE001 — a series the library cannot expand is skipped, not fatal
                     self.repairs.append(f"series:skipped:{uid}:{type(exc).__name__}")
                     expanded = []
-                found = [(occurrence, prepared.repairs) for occurrence in expanded]
+                found = [(occurrence, prepared.repairs) for occurrence in _one_per_slot(expanded)]
             else:
                 recurring = False  # every rule was invalid: the master still happened once
         if master is not None and not recurring:
@@ -352,6 +352,23 @@ def _latest_per_slot(overrides: list[SourceEvent]) -> list[SourceEvent]:
         if current is None or override.sequence >= current.sequence:
             by_slot[slot] = override
     return list(by_slot.values())
+
+
+def _one_per_slot(expanded: list[ExpandedOccurrence]) -> list[ExpandedOccurrence]:
+    """Drop instances that land on a slot already taken.
+
+    A sub-daily rule in a zone generates wall times inside the spring DST gap (02:00, 02:30 in Paris); read with the
+    offset before the gap they are the very instants of 03:00 and 03:30, which the rule generates too. RFC 5545
+    §3.8.5.3 counts such duplicates once, and one slot must give one identity.
+    """
+    seen: set[str] = set()
+    kept = []
+    for occurrence in expanded:
+        slot = recurrence_id_text(_slot_instant(occurrence.recurrence_id))
+        if slot not in seen:
+            seen.add(slot)
+            kept.append(occurrence)
+    return kept
 
 
 def _slot_instant(moment: date | datetime) -> date | datetime:
