@@ -3,7 +3,7 @@
 Servers are session-scoped and shared; each test isolates itself through what it gets: a fresh IMAP or CalDAV
 user, a fresh PostgreSQL database, an emptied SMTP sink. The servers are not optional: when one is missing the
 test fails and says to run scripts/install-test-deps. Only tests marked ``live`` may skip (no credentials).
-Set CRM_TEST_KEEP_SERVER_DIRS=1 to keep the servers' directory (configs and logs) after the run.
+The servers' directory (configs and logs) is kept after a run with failures, or with CRM_TEST_KEEP_SERVER_DIRS=1.
 """
 
 from __future__ import annotations
@@ -89,11 +89,19 @@ def _running(server: ServerT) -> Iterator[ServerT]:
 
 
 @pytest.fixture(scope="session")
-def harness_base_dir() -> Iterator[Path]:
-    """One short directory for every server of the session (unix socket paths must stay under 108 bytes)."""
+def harness_base_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """One short directory for every server of the session (unix socket paths must stay under 108 bytes).
+
+    Removed at the end, unless a test failed (the servers' logs are then worth reading) or
+    CRM_TEST_KEEP_SERVER_DIRS=1.
+    """
     base = make_base_dir()
     yield base
-    if os.environ.get("CRM_TEST_KEEP_SERVER_DIRS") != "1":
+    if request.session.testsfailed or os.environ.get("CRM_TEST_KEEP_SERVER_DIRS") == "1":
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"test servers' configs and logs kept in {base}")
+    else:
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -33,7 +33,7 @@ from tests.harness import (
     maildir_folder_dirname,
     parse_uid_set,
 )
-from tests.harness.process import ServerProcess, port_accepts
+from tests.harness.process import MissingServerSoftware, ServerProcess, port_accepts, require_executable
 
 UTC = dt.UTC
 
@@ -315,6 +315,11 @@ def test_stop_kills_a_process_group_that_ignores_sigterm(tmp_workspace: Path) ->
     assert stubborn.pid is not None and len(leftover_processes({stubborn.pid})[stubborn.pid]) == 2
     stubborn.stop(timeout=0.5)
     assert leftover_processes({stubborn.pid}) == {}
+
+
+def test_a_missing_server_binary_names_its_package_and_the_install_script() -> None:
+    with pytest.raises(MissingServerSoftware, match=r"Debian package some-package.*scripts/install-test-deps"):
+        require_executable("crm-no-such-server", "some-package")
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
