@@ -83,11 +83,39 @@ class AgentService:
 
     def rules_hook(self):
         """The rule engine's pipeline hook, or None when no rule is configured."""
-        return None
+        rules = self.feature("rules")
+        return rules.pipeline_hook() if rules is not None else None
 
     def calendar_hook(self, account):
-        """The meeting parser/drafter for calendar items, or None."""
-        return None
+        """The meeting parser/drafter for calendar items and invitations, or None."""
+        meetings = self.feature("meetings")
+        return meetings.pipeline_hook(account) if meetings is not None else None
+
+    # ------------------------------------------------------------------ feature services
+
+    _FEATURES = {
+        "meetings": "agent.meetings.service:MeetingsService",
+        "rules": "agent.rules.service:RulesService",
+        "review": "agent.matching.service:ReviewService",
+        "auth": "agent.auth.service:AuthService",
+    }
+
+    def feature(self, name: str):
+        """A feature's sub-service (``service.feature("rules").simulate(...)``), built once; None if not installed."""
+        cache = self.__dict__.setdefault("_feature_cache", {})
+        if name not in cache:
+            import importlib
+
+            module_name, _, class_name = self._FEATURES[name].partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                cache[name] = None
+            else:
+                cache[name] = getattr(module, class_name)(self)
+        return cache[name]
 
     def test_account(self, name: str) -> dict:
         """Connect, list the targets and say what a sync would do, without writing anything."""

@@ -68,17 +68,24 @@ def state(ctx: typer.Context) -> State:
     return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
 
 
-def _register() -> None:
-    from agent.cli import commands_data, commands_setup, commands_sync
+COMMAND_MODULES = (
+    "commands_setup", "commands_sync", "commands_data", "commands_demo",
+    # feature command groups; each module has register(app)
+    "commands_meetings", "commands_rules", "commands_review", "commands_microsoft", "commands_daemon",
+)
 
-    commands_setup.register(app)
-    commands_sync.register(app)
-    commands_data.register(app)
-    try:
-        from agent.cli import commands_more
-    except ImportError:  # optional groups added by later features
-        return
-    commands_more.register(app)
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"agent.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"agent.cli.{name}":
+                raise
+            continue
+        module.register(app)
 
 
 _register()

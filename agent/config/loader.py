@@ -68,7 +68,10 @@ def _rule_problems(raw: dict[str, Any]) -> list[str]:
         from agent.rules.spec import validate_rules
     except ImportError:  # the rule layer is optional at this level
         return []
-    return list(validate_rules(rules, timezone=str(raw.get("timezone", "Europe/Paris")), country=str(raw.get("country", "FR"))))
+    problems = validate_rules(rules, timezone=str(raw.get("timezone", "Europe/Paris")), country=str(raw.get("country", "FR")),
+                              subdiv=raw.get("subdivision"))
+    # timezone/country problems are already reported by the settings model
+    return [p for p in problems if p.startswith("rules")]
 
 
 ACCOUNT_KINDS = ("imap", "maildir", "mbox", "caldav", "ews", "m365")
@@ -110,11 +113,10 @@ def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
 
 
 def _siblings(loc: tuple[Any, ...]) -> list[str]:
-    from agent.config import accounts as acc
     from agent.config import settings as st
 
     models = [st.Settings, st.SyncSettings, st.MatchingSettings, st.SmtpSettings, st.WebSettings,
-              st.DropFolderSettings, acc.ImapAccount, acc.LocalMailAccount]
+              st.DropFolderSettings, *st.ACCOUNT_MODELS]
     names: set[str] = set()
     parent = [p for p in loc[:-1] if isinstance(p, str)]
     for model in models:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -31,7 +31,24 @@ def parse_duration(value: Any) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
-AccountSettings = Annotated[ImapAccount | LocalMailAccount, Field(discriminator="kind")]
+def _account_models() -> tuple[type, ...]:
+    """Every account kind: mail ones here, others from their feature's module (agent/config/accounts_*.py)."""
+    import importlib
+
+    models: list[type] = [ImapAccount, LocalMailAccount]
+    for module_name in ("accounts_caldav", "accounts_microsoft"):
+        try:
+            module = importlib.import_module(f"agent.config.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"agent.config.{module_name}":
+                raise
+            continue
+        models.extend(module.ACCOUNT_MODELS)
+    return tuple(models)
+
+
+ACCOUNT_MODELS = _account_models()
+AccountSettings = Annotated[Union[ACCOUNT_MODELS], Field(discriminator="kind")]  # noqa: UP007 (runtime tuple)
 
 
 class SyncSettings(Strict):
@@ -101,6 +118,7 @@ class Settings(Strict):
     database: str = Field(default_factory=default_database_url)
     timezone: str = "Europe/Paris"
     country: str = "FR"
+    subdivision: str | None = None  # holidays of a region too, e.g. "Alsace-Moselle" (or "57")
     own_domains: list[str] = []
     own_addresses: list[str] = []  # own addresses outside own_domains (a founder's gmail...)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -137,7 +137,7 @@ class Store:
             return
         from agent.store.migrate import known_revisions
 
-        if current not in known_revisions():
+        if not set(current.split("+")) <= known_revisions():
             raise UserError(f"database: schema {current} is newer than this crm-agent (knows up to {head}); upgrade crm-agent")
         raise UserError(f"database: schema {current} is older than {head}; run `crm-agent db upgrade`")
 

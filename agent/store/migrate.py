@@ -1,4 +1,7 @@
-"""Alembic, driven from code: the migration scripts ship inside the package, no alembic.ini needed."""
+"""Alembic, driven from code: the migration scripts ship inside the package, no alembic.ini needed.
+
+Features add their tables in their own revisions; the schema is "current" when every head is applied.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +23,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest revision(s), joined with '+' when several feature branches are open."""
+    return "+".join(sorted(_script().get_heads()))
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return {rev.revision for rev in _script().walk_revisions()}
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def upgrade(engine: Engine, target: str = "heads") -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), target)
