@@ -188,9 +188,7 @@ def _name_sort_key(c: PreparedCompany) -> str:
 
 
 COMPANY_SCHEMA: Schema[PreparedCompany] = Schema(
-    kind="company",
     comparisons=COMPARISONS,
-    prepare=prepare_company,
     block_keys=company_block_keys,
     sort_keys=(_name_sort_key,),
     compare=compare_companies,

@@ -3,8 +3,10 @@
 Comparisons (each a Fellegi-Sunter comparison, see ``model.py``): first name and last name (compared in the
 better of direct or swapped order, accents/case/hyphens folded, initials and compound-name parts recognised),
 emails, phones in E.164, company (legal forms stripped), house number, street lines, postcode and city.
-Blocking keys: emails, phones, the order-free name key, phonetic codes of the name, postcode or company domain
-plus a name prefix, postcode plus house number; plus sorted neighbourhoods on name and street.
+Blocking keys: personal emails, phones, the order-free name key, phonetic codes of the name, last name plus first
+initial, postcode / city / company domain / company plus a name prefix, house number plus postcode, city or any
+street line; plus sorted neighbourhoods on name and street. Exact agreement on a rare first or last name weighs
+more than on a common one (term-frequency adjustment, see ``engine.term_frequency_adjustment``).
 """
 
 from __future__ import annotations
@@ -204,9 +206,7 @@ def explain_contacts(a: PreparedContact, b: PreparedContact, pattern: Pattern, w
 
 
 CONTACT_SCHEMA: Schema[PreparedContact] = Schema(
-    kind="contact",
     comparisons=COMPARISONS,
-    prepare=prepare_contact,
     block_keys=contact_block_keys,
     sort_keys=(_name_sort_key, _street_sort_key),
     compare=compare_contacts,

@@ -26,9 +26,7 @@ P = TypeVar("P")  # a prepared (normalized) record
 class Schema(Generic[P]):
     """What the engine needs to know about one kind of record."""
 
-    kind: str  # "contact" | "company", for messages
     comparisons: tuple[Comparison, ...]
-    prepare: Callable[[Any], P]
     block_keys: Callable[[P], Iterable[str]]
     sort_keys: tuple[Callable[[P], str], ...]
     compare: Callable[[P, P], Pattern]
