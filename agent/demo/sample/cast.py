@@ -85,7 +85,8 @@ _ATELIER_FOOTER = "Atelier Durand SARL – Menuiserie & Agencement sur mesure\n1
 CLAIRE = Person(
     "claire", "Claire", "Martin", "claire.martin@atelier-durand.fr", ATELIER, "Commerciale", "06 39 98 12 34",
     "thunderbird",
-    "Claire Martin\nCommerciale\n" + _ATELIER_FOOTER + "\nTél. 04 65 71 10 20 – Port. 06 39 98 12 34\nwww.atelier-durand.fr",
+    "Claire Martin\nCommerciale\n" + _ATELIER_FOOTER
+    + "\nTél. 04 65 71 10 20 – Port. 06 39 98 12 34\nwww.atelier-durand.fr",
 )
 JULIEN = Person(
     "julien", "Julien", "Petit", "julien.petit@atelier-durand.fr", ATELIER, "Chargé d'affaires", "06 39 98 22 41",
@@ -126,7 +127,8 @@ SOPHIE_HOME = Person("sophie_home", "Sophie", "LEMAIRE", "s.lemaire@orange.fr", 
                      "orange", "Sophie")
 ANTOINE = Person("antoine", "Antoine", "Rousseau", "a.rousseau@cabinet-rousseau-avocats.fr", ROUSSEAU,
                  "Avocat associé", "04 65 71 48 90", "outlook",
-                 "Maître Antoine Rousseau\nAvocat associé\nCabinet Rousseau Avocats\n27 quai Saint-Vincent – 69001 Lyon\n"
+                 "Maître Antoine Rousseau\nAvocat associé\nCabinet Rousseau Avocats\n"
+                 "27 quai Saint-Vincent – 69001 Lyon\n"
                  "Tél. 04 65 71 48 90")
 NATHALIE = Person("nathalie", "Nathalie", "Girard", "secretariat@cabinet-rousseau-avocats.fr", ROUSSEAU,
                   "Assistante", "04 65 71 48 91", "outlook",
@@ -143,7 +145,8 @@ ELODIE = Person("elodie", "Élodie", "Garnier", "e.garnier@pharmacie-du-parc.fr"
                 "04 65 71 81 26", "outlook",
                 "Dr Élodie Garnier\nPharmacienne titulaire\nPharmacie du Parc – 3 avenue du Parc, 69006 Lyon")
 LAURENT = Person("laurent", "Laurent", "Faure", "l.faure@faure-immobilier.fr", FAURE, "Directeur d'agence",
-                 "+33 4 65 71 90 12", "apple", "Laurent Faure\nFaure Immobilier – Transactions & Gestion\n04 65 71 90 12")
+                 "+33 4 65 71 90 12", "apple",
+                 "Laurent Faure\nFaure Immobilier – Transactions & Gestion\n04 65 71 90 12")
 OLIVIER = Person("olivier", "Olivier", "Vasseur", "o.vasseur@orange.fr", VASSEUR, "Opticien", "06.39.98.64.50",
                  "orange", "O. Vasseur\nOptique Vasseur")
 PASCAL = Person("pascal", "Pascal", "Lefèvre", "p.lefevre@mairie-saint-clement.fr", MAIRIE,

@@ -217,8 +217,9 @@ def shift_mail_bytes(data: bytes, weeks: int) -> bytes:
     """A whole RFC 5322 message with every header, prose and iCalendar date moved by ``weeks``.
 
     Works line by line on the raw bytes, so nothing else changes: the transfer encoding in force (the last
-    Content-Transfer-Encoding header seen) decides how a non-ASCII month name is written back; base64 parts
-    and VTIMEZONE blocks are left as they are.
+    Content-Transfer-Encoding header seen) decides how a non-ASCII month name is written back; quoted-printable
+    lines joined by soft breaks are read as one line (a date may straddle a break); base64 parts and VTIMEZONE
+    blocks are left as they are.
     """
     if weeks == 0:
         return data
@@ -226,28 +227,51 @@ def shift_mail_bytes(data: bytes, weeks: int) -> bytes:
     boundaries = tuple("--" + found for found in _BOUNDARY.findall(text))
     encoding = "7bit"
     in_timezone = False
-    out = []
+    out: list[str] = []
+    pending: list[str] = []  # physical quoted-printable lines ending in a soft break
+
+    def emit(physical: list[str], header: bool = False) -> None:
+        logical = "".join(line[:-1] for line in physical[:-1]) + physical[-1]
+        if not _HAS_YEAR.search(logical):  # every date form carries a four-digit year: most lines have none
+            out.extend(physical)
+            return
+        quoted_printable = encoding == "quoted-printable" and not header
+        changed = _shift_ical_line(_shift_prose(_shift_rfc(logical, weeks), weeks, quoted_printable), weeks)
+        if changed == logical:
+            out.extend(physical)
+        elif quoted_printable and len(changed) > _QP_LINE_LIMIT:
+            out.append(_rewrap_quoted_printable(changed))
+        else:
+            out.append(changed)
+
+    in_headers = True
     for line in text.split("\n"):
-        lowered = line.lower()
-        if lowered.startswith("content-transfer-encoding:"):
-            encoding = lowered.split(":", 1)[1].strip()
-        elif boundaries and line.startswith(boundaries):
-            encoding = "7bit"  # a new part starts; its own header says how it is encoded
+        if boundaries and line.startswith(boundaries):
+            if pending:  # a soft break right before a part ends: flush what was gathered
+                emit(pending)
+                pending = []
+            in_headers, encoding = True, "7bit"  # a new part: its own header says how it is encoded
+            out.append(line)
+            continue
+        if in_headers:
+            if line.lower().startswith("content-transfer-encoding:"):
+                encoding = line.split(":", 1)[1].strip().lower()
+            in_headers = line.strip() != ""
+            emit([line], header=True)
+            continue
         if line.startswith("BEGIN:VTIMEZONE"):
             in_timezone = True
         elif line.startswith("END:VTIMEZONE"):
             in_timezone = False
         if encoding == "base64" or in_timezone:
             out.append(line)
-            continue
-        if not _HAS_YEAR.search(line):  # every date form carries a four-digit year: most lines have none
-            out.append(line)
-            continue
-        quoted_printable = encoding == "quoted-printable"
-        changed = _shift_ical_line(_shift_prose(_shift_rfc(line, weeks), weeks, quoted_printable), weeks)
-        if quoted_printable and changed != line and len(changed.rstrip("\r")) > _QP_LINE_LIMIT:
-            changed = _rewrap_quoted_printable(changed)
-        out.append(changed)
+        elif encoding == "quoted-printable" and line.endswith("="):
+            pending.append(line)
+        else:
+            emit([*pending, line])
+            pending = []
+    if pending:
+        emit(pending)
     return "\n".join(out).encode("utf-8", errors="surrogateescape")
 
 

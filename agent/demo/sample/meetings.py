@@ -137,6 +137,7 @@ def _calendar(product: str, *events: Event, method: str | None = None) -> Calend
 _TILLEULS_PLACE = "Hôtel Les Tilleuls, 4 place des Tilleuls, 69005 Lyon"
 _TILLEULS_SEATS = (Seat(JULIEN, "CHAIR"), Seat(ISABELLE), Seat(CLAIRE, "OPT-PARTICIPANT", "TENTATIVE"))
 _MAIRIE_SUMMARY = "Réunion – Aménagement de la médiathèque"
+_MAIRIE_LENGTH = timedelta(minutes=90)
 _MAIRIE_PLACE = "Mairie de Saint-Clément – salle du conseil"
 _MAIRIE_DESCRIPTION = ("Présentation du projet d'aménagement de la médiathèque (banque d'accueil, rayonnages, "
                        "coin lecture enfants) et visite des locaux.\nMerci de confirmer votre présence.")
@@ -166,7 +167,7 @@ def mairie_event(*, invitation: bool) -> Event:
     seats = (Seat(JULIEN, partstat="NEEDS-ACTION" if invitation else "ACCEPTED"),
              Seat(CLAIRE, "OPT-PARTICIPANT", "NEEDS-ACTION"), Seat(ELUE))
     stamp = local("2026-11-17 09:12") if invitation else local("2026-11-17 11:03")
-    return _event(MAIRIE_UID, _MAIRIE_SUMMARY, MAIRIE_MEETING_START, MAIRIE_MEETING_START + timedelta(minutes=90), stamp,
+    return _event(MAIRIE_UID, _MAIRIE_SUMMARY, MAIRIE_MEETING_START, MAIRIE_MEETING_START + _MAIRIE_LENGTH, stamp,
                   location=_MAIRIE_PLACE, description=_MAIRIE_DESCRIPTION, organizer=PASCAL, seats=seats,
                   rsvp=invitation)
 
@@ -178,7 +179,7 @@ def invitation_ics() -> str:
 
 def acceptance_ics() -> str:
     """Julien's answer (iTIP REPLY): only his own attendee line, ACCEPTED."""
-    event = _event(MAIRIE_UID, _MAIRIE_SUMMARY, MAIRIE_MEETING_START, MAIRIE_MEETING_START + timedelta(minutes=90),
+    event = _event(MAIRIE_UID, _MAIRIE_SUMMARY, MAIRIE_MEETING_START, MAIRIE_MEETING_START + _MAIRIE_LENGTH,
                    local("2026-11-17 11:03"), location=_MAIRIE_PLACE, organizer=PASCAL, seats=(Seat(JULIEN),))
     return _calendar(OUTLOOK, event, method="REPLY").to_ical().decode()
 
@@ -211,7 +212,8 @@ def calendar_files() -> dict[str, bytes]:
             organizer=JULIEN, seats=(Seat(JULIEN, "CHAIR"), Seat(ELODIE)))),
         "lemaire-pose": _calendar(MOZILLA, _event(
             LEMAIRE_POSE_UID, "Pose comptoir et vitrine – Boulangerie Lemaire", LEMAIRE_POSE_DAYS[0],
-            LEMAIRE_POSE_DAYS[-1] + timedelta(days=1), local("2026-11-09 08:15"), location="18 rue Saint-Georges, 69005 Lyon",
+            LEMAIRE_POSE_DAYS[-1] + timedelta(days=1), local("2026-11-09 08:15"),
+            location="18 rue Saint-Georges, 69005 Lyon",
             description="Pose sur deux jours, boulangerie fermée. Équipe : Julien + 2 poseurs.")),
         "mairie-mediatheque": _calendar(EXCHANGE, mairie_event(invitation=False)),
         "point-commercial": _calendar(MOZILLA, _event(

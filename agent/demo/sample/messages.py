@@ -26,7 +26,8 @@ from agent.demo.sample.dates import (
     format_rfc5322,
 )
 
-POLICY = policy.default.clone(linesep="\n")
+# 76, not the stdlib's 78: the quoted-printable encoder uses this limit and RFC 2045 allows 76 characters a line.
+POLICY = policy.default.clone(linesep="\n", max_line_length=76)
 QUOTE_DEPTH = 3  # older history is cut, as long threads in real mailboxes often are
 
 
@@ -172,7 +173,8 @@ def _client_headers(mail: Mail) -> list[tuple[str, str]]:
     if client == "thunderbird":
         return [("User-Agent", "Mozilla Thunderbird"), ("Content-Language", "fr")]
     if client == "outlook-desktop":
-        return [("X-Mailer", "Microsoft Outlook 16.0"), ("Thread-Index", ids.thread_index(_root(mail).key, _depth(mail))),
+        return [("X-Mailer", "Microsoft Outlook 16.0"),
+                ("Thread-Index", ids.thread_index(_root(mail).key, _depth(mail))),
                 ("Content-Language", "fr")]
     if client in ("outlook", "exchange"):
         return [("Thread-Topic", _PREFIXES.sub("", mail.subject)),
@@ -203,8 +205,6 @@ def _depth(mail: Mail) -> int:
 def build_message(mail: Mail) -> EmailMessage:
     """The message as it left the sender's program (no delivery headers)."""
     message = EmailMessage(policy=POLICY)
-    if mail.message_id:
-        message["Message-ID"] = f"<{mail.message_id}>"
     message["Date"] = format_rfc5322(mail.when)
     message["MIME-Version"] = "1.0"
     for name, value in _client_headers(mail):
@@ -216,11 +216,6 @@ def build_message(mail: Mail) -> EmailMessage:
     if mail.reply_to is not None:
         message["Reply-To"] = _address_header((mail.reply_to,))
     message["Subject"] = mail.subject
-    if mail.references:
-        message["In-Reply-To"] = f"<{mail.references[-1]}>"
-        message["References"] = " ".join(f"<{ref}>" for ref in mail.references)
-    for name, value in mail.extra_headers:
-        message[name] = value
     message.set_content(full_text(mail), charset="utf-8", cte="quoted-printable")
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -239,11 +234,36 @@ def build_message(mail: Mail) -> EmailMessage:
     return message
 
 
+def identity_headers(mail: Mail) -> bytes:
+    """Message-ID, In-Reply-To, References and the extra (list, auto-reply) headers, written by hand.
+
+    The stdlib folds a long message id into an RFC 2047 encoded word, which no mail program does and which breaks
+    threading for parsers that (rightly) do not decode encoded words there; folding happens between ids only.
+    """
+    lines = [f"Message-ID: <{mail.message_id}>"] if mail.message_id else []
+    if mail.references:
+        lines.append(f"In-Reply-To: <{mail.references[-1]}>")
+        references = [f"<{ref}>" for ref in mail.references]
+        lines.append("References: " + references[0])
+        for ref in references[1:]:
+            if len(lines[-1]) + 1 + len(ref) <= POLICY.max_line_length:
+                lines[-1] += " " + ref
+            else:
+                lines.append(" " + ref)
+    for name, value in mail.extra_headers:  # List-Id, List-Unsubscribe, Auto-Submitted: ASCII, never encoded
+        pieces = value.split(", ")
+        lines.append(f"{name}: {pieces[0]}")
+        for piece in pieces[1:]:
+            lines[-1] += ","
+            lines.append(" " + piece)
+    return "".join(line + "\n" for line in lines).encode("ascii")
+
+
 def render(mail: Mail) -> bytes:
     """The bytes of the message as sent (what the Sent folder keeps)."""
     if mail.builder is not None:
         return mail.builder(mail)
-    return build_message(mail).as_bytes(policy=POLICY)
+    return identity_headers(mail) + build_message(mail).as_bytes(policy=POLICY)
 
 
 # ---------------------------------------------------------------------------------------------- delivery

@@ -43,7 +43,8 @@ _LETTRE_TOPICS = (
 
 def _list_headers(list_id: str, domain: str, token: str) -> tuple[tuple[str, str], ...]:
     return (("List-Id", list_id),
-            ("List-Unsubscribe", f"<https://{domain}/desinscription/{token}>, <mailto:desinscription+{token}@{domain}>"),
+            ("List-Unsubscribe",
+             f"<https://{domain}/desinscription/{token}>, <mailto:desinscription+{token}@{domain}>"),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), ("Precedence", "bulk"),
             ("Feedback-ID", f"{token[:8]}:newsletter:{domain}"))
 

@@ -71,7 +71,8 @@ def tilleuls() -> list[Mail]:
                      "Bonjour,\n\nPas de souci pour mercredi 14h.\n\nCordialement,")
     deposit = Mail("tilleuls-acompte", CLAIRE, (ISABELLE,), at("2026-10-19 09:15"),
                    "Facture d'acompte FA-2026-0107 – Hôtel Les Tilleuls",
-                   "Bonjour Madame Fontaine,\n\nVeuillez trouver ci-joint la facture d'acompte de 30 % (12 480,00 € HT) "
+                   "Bonjour Madame Fontaine,\n\nVeuillez trouver ci-joint la facture d'acompte de 30 % "
+                   "(12 480,00 € HT) "
                    "correspondant au devis n° 2026-036.\n\nBien cordialement,", cc=(JULIEN,),
                    attachments=(fake_pdf("Facture_FA-2026-0107.pdf", "Facture FA-2026-0107"),))
     accounting = reply("tilleuls-acompte-rib", deposit, ISABELLE, at("2026-10-19 15:47"),
