@@ -121,7 +121,7 @@ ISABELLE = Person("isabelle", "Isabelle", "Fontaine", "i.fontaine@hotel-les-till
                   "Tél. : +33 4 65 71 33 08")
 TILLEULS_COMPTA = Person("tilleuls_compta", "Service", "comptabilité", "compta@hotel-les-tilleuls.fr", TILLEULS,
                          "Comptabilité", "", "outlook", "Service comptabilité\nHôtel Les Tilleuls")
-SOPHIE = Person("sophie", "Sophie", "Lemaire", "sophie@boulangerie-lemaire.fr", LEMAIRE, "Gérante",
+SOPHIE = Person("sophie", "Sophie", "Lemaire", "sophie.lemaire@boulangerie-lemaire.fr", LEMAIRE, "Gérante",
                 "04 65 71 20 14", "apple", "Sophie Lemaire\nBoulangerie Lemaire – 18 rue Saint-Georges, 69005 Lyon")
 SOPHIE_HOME = Person("sophie_home", "Sophie", "LEMAIRE", "s.lemaire@orange.fr", None, "", "+33 6 39 98 41 27",
                      "orange", "Sophie")

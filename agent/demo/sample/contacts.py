@@ -29,7 +29,7 @@ from agent.demo.sample.cast import (
 )
 
 HEADERS = ("nom", "prénom", "email", "société", "téléphone", "fonction", "statut")
-DUPLICATE_PAIR = ("sophie@boulangerie-lemaire.fr", "s.lemaire@orange.fr")
+DUPLICATE_PAIR = ("sophie.lemaire@boulangerie-lemaire.fr", "s.lemaire@orange.fr")
 
 
 def _row(person: Person, status: str, phone: str | None = None, company: str | None = None) -> tuple[str, ...]:

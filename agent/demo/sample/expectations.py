@@ -216,11 +216,10 @@ def _quote_lines(weeks: int) -> list[Expectation]:
 
 def what_to_expect(shift_weeks: int = 0) -> tuple[Expectation, ...]:
     """The demo's "what to expect" lines, dates written as they read in a workspace moved by ``shift_weeks``."""
-    return (*_quote_lines(shift_weeks), *_mail_lines(), *_calendar_lines(shift_weeks), *_contact_lines())
+    return (*_quote_lines(shift_weeks), *_MAIL_LINES, *_calendar_lines(shift_weeks), *_CONTACT_LINES)
 
 
-def _mail_lines() -> tuple[Expectation, ...]:
-    return (
+_MAIL_LINES: tuple[Expectation, ...] = (
     Expectation("cc-two-sightings", "Claire copied Julien on devis 2026-036: one interaction, two sightings "
                 "(Claire's Sent and Julien's INBOX); the director's reply-all sits in both INBOXes",
                 _ids(("tilleuls-devis", CLAIRE), ("tilleuls-devis-reponse", ISABELLE))),
@@ -258,7 +257,7 @@ def _mail_lines() -> tuple[Expectation, ...]:
     Expectation("invitation", "Pascal Lefèvre's Outlook invitation (text/calendar; METHOD:REQUEST) reaches both "
                 "INBOXes; its UID is the calendar's Mairie meeting, which Julien accepted (METHOD:REPLY in his Sent)",
                 _ids(("mairie-invitation", PASCAL), ("mairie-acceptation", JULIEN)), (MAIRIE_UID,)),
-    )
+)
 
 
 def _calendar_lines(weeks: int) -> tuple[Expectation, ...]:
@@ -276,14 +275,14 @@ def _calendar_lines(weeks: int) -> tuple[Expectation, ...]:
     )
 
 
-def _contact_lines() -> tuple[Expectation, ...]:
-    return (
+_CONTACT_LINES: tuple[Expectation, ...] = (
     Expectation("duplicate-contact", "contacts.csv lists Sophie Lemaire twice (\"Lemaire / Sophie\", "
-                "sophie@boulangerie-lemaire.fr and \"Sophie LEMAIRE\", s.lemaire@orange.fr, +33 phone): one person"),
+                "sophie.lemaire@boulangerie-lemaire.fr and \"Sophie LEMAIRE\", s.lemaire@orange.fr, +33 phone): "
+                "one person"),
     Expectation("missing-contacts", "People who write to us but are not in contacts.csv: Thomas Bernard (Gmail), "
                 "the crèche's contact@, Gérard Perrin, Camille Roux; the roles contact@/compta@atelier-durand.fr "
                 "are ours (Claire reads contact@, Julien compta@)"),
-    )
+)
 
 
 WHAT_TO_EXPECT: tuple[Expectation, ...] = what_to_expect(0)

@@ -20,7 +20,7 @@ MAILBOX_OWNERS = {"claire": "claire.martin@atelier-durand.fr", "julien": "julien
 SENT_FOLDER = ".Sent"
 MAILDIR_SUBDIRS = ("cur", "new", "tmp")
 NEWLINE = b"\n"
-UNREAD_WINDOW_HOURS = 20  # inbound mail younger than this at the anchor is still unread ("new/")
+UNREAD_WINDOW_HOURS = 36  # inbound mail younger than this at the anchor is still unread ("new/")
 
 
 @dataclass(frozen=True, slots=True)
