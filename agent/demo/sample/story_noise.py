@@ -1,5 +1,6 @@
-"""The mail a CRM must recognise and not mistake for conversations: newsletters, notifications, auto-replies,
-a bounce, a message whose charset lies, and the ordinary answer that follows it.
+"""The demo mail a CRM must not mistake for conversation: newsletters, notifications, auto-replies, a bounce.
+
+Also here: a message whose charset lies (Latin-1 labelled UTF-8) and the ordinary answer that follows it.
 """
 
 from __future__ import annotations
