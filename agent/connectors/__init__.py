@@ -22,4 +22,12 @@ def make_connector(account: Any, *, stop: threading.Event | None = None, since: 
         from agent.connectors.imap import ImapConnector
 
         return ImapConnector(account, stop=stop, since=since or account.since, token_store=token_store)
+    if kind == "caldav":
+        from agent.connectors.caldav import CalDavConnector
+
+        return CalDavConnector(account, stop=stop)
+    if kind == "ics":
+        from agent.connectors.caldav import IcsFolderConnector
+
+        return IcsFolderConnector(account.name, account.path, stop=stop)
     raise UserError(f"account {account.name}: kind {kind!r} is not supported by this version")

@@ -1,0 +1,6 @@
+"""Calendar sources: CalDAV servers (``CalDavConnector``) and local folders of .ics files (``IcsFolderConnector``)."""
+
+from agent.connectors.caldav.connector import CalDavConnector
+from agent.connectors.caldav.folder import IcsFolderConnector
+
+__all__ = ["CalDavConnector", "IcsFolderConnector"]
