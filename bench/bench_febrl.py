@@ -58,7 +58,8 @@ def febrl_dir() -> Path:
 def read_febrl(name: str) -> list[dict[str, str]]:
     """Rows of a FEBRL csv with only the CRM-like fields (+ rec_id); read as load_febrl* does (spaces trimmed)."""
     with open(febrl_dir() / name, encoding="utf-8", newline="") as handle:
-        return [{k: (row[k] or "").strip() for k in ("rec_id", *FIELDS)} for row in csv.DictReader(handle, skipinitialspace=True)]
+        rows = csv.DictReader(handle, skipinitialspace=True)
+        return [{k: (row[k] or "").strip() for k in ("rec_id", *FIELDS)} for row in rows]
 
 
 def files_of(dataset: str) -> tuple[str, ...]:
@@ -146,10 +147,12 @@ def run_splink(dataset: str) -> dict:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict(threshold_match_probability=THRESHOLD)
     frame = predictions.as_pandas_dataframe()
-    scored = [(l, r, float(p)) for l, r, p in zip(frame["unique_id_l"], frame["unique_id_r"], frame["match_probability"])]
+    columns = zip(frame["unique_id_l"], frame["unique_id_r"], frame["match_probability"])
+    scored = [(left, right, float(p)) for left, right, p in columns]
     groups: list[list[str]] = []
     if is_dedupe(dataset):
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, THRESHOLD).as_pandas_dataframe()
+        clustering = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, THRESHOLD)
+        clusters = clustering.as_pandas_dataframe()
         grouped = clusters.groupby("cluster_id")["unique_id"].apply(list)
         groups = [sorted(g) for g in grouped if len(g) > 1]
     return {"pairs": scored, "clusters": groups, "link_seconds": time.perf_counter() - start}
@@ -313,7 +316,8 @@ def main(repeat: int, datasets: tuple[str, ...]) -> None:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = (
-        f"FEBRL benchmark, {stamp}; threshold {THRESHOLD}; times are medians of {repeat} runs; Python {sys.version.split()[0]}; {versions()}; "
+        f"FEBRL benchmark, {stamp}; threshold {THRESHOLD}; times are medians of {repeat} runs; "
+        f"Python {sys.version.split()[0]}; {versions()}; "
         f"{os.cpu_count()} CPUs\n\n" + "\n".join(lines) + "\n"
     )
     results = ROOT / "bench" / "results"

@@ -11,14 +11,14 @@ from dataclasses import replace
 from agent.matching.dedupe import ContactRecord
 
 FIRST_NAMES = ["Jean", "Marie", "Pierre", "Hélène", "François", "Élodie", "Jean-Pierre", "Marie-Claire", "Luc",
-               "Anne", "Sophie", "Nicolas", "Camille", "Julien", "Céline", "Thomas", "Chloé", "Mathieu", "Inès",
-               "Benoît", "Aurélie", "Guillaume", "Léa", "Raphaël", "Margaux", "Étienne", "Zoé", "Jérôme", "Noémie",
-               "Cédric", "Amélie", "Gaëlle", "Hugo", "Manon", "Lucas", "Emma", "Louis", "Jade", "Arthur", "Louise"]
+    "Anne", "Sophie", "Nicolas", "Camille", "Julien", "Céline", "Thomas", "Chloé", "Mathieu", "Inès", "Benoît",
+    "Aurélie", "Guillaume", "Léa", "Raphaël", "Margaux", "Étienne", "Zoé", "Jérôme", "Noémie", "Cédric", "Amélie",
+    "Gaëlle", "Hugo", "Manon", "Lucas", "Emma", "Louis", "Jade", "Arthur", "Louise"]
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-              "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
-              "Morel", "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez",
-              "Le Gall", "Saint-Just", "de La Fontaine", "Nguyen", "Benali", "Perrin", "Clément", "Gauthier", "Chevalier",
-              "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Fabre", "Aubert", "Brunet", "Faure", "Masson"]
+    "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel",
+    "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Le Gall",
+    "Saint-Just", "de La Fontaine", "Nguyen", "Benali", "Perrin", "Clément", "Gauthier", "Chevalier", "Rousseau",
+    "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Fabre", "Aubert", "Brunet", "Faure", "Masson"]
 STREETS = ["rue de la Paix", "avenue Foch", "boulevard Haussmann", "rue Victor Hugo", "place de la République",
            "chemin des Vignes", "allée des Tilleuls", "rue du Moulin", "impasse des Lilas", "route de Lyon",
            "rue Pasteur", "rue Jean Jaurès", "avenue de la Gare", "rue des Écoles", "quai de la Loire"]

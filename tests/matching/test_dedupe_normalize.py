@@ -17,7 +17,8 @@ from agent.matching.dedupe.normalize import (
 
 @pytest.mark.parametrize(
     "raw",
-    ["Société Générale", "SOCIETE GENERALE SA", "Société Générale S.A.", "SA Société Générale", "societe  generale"],
+    ["Société Générale", "SOCIETE GENERALE SA", "Société Générale S.A.", "SA Société Générale",
+     "societe  generale"],
 )
 def test_societe_generale_spellings_share_one_form(raw: str) -> None:
     assert normalize_company_name(raw) == "societe generale"

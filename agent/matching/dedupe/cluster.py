@@ -8,7 +8,8 @@ grows clusters like single linkage, strongest pair first, but two groups join on
 2. their *average linkage* is at least ``min_average``: the mean score over every cross pair, a pair that was
    not in ``pairs`` (never scored, or below the finder's ``low``) counting as 0. Two singletons joined by a
    pair above ``threshold`` always pass; a chain A-B-C whose A-C pair is unknown has average
-   (0 + s(B,C)) / 2 when {A,B} meets C, so a weak link cannot drag a group along, while a tight group where most cross pairs scored high joins freely.
+   (0 + s(B,C)) / 2 when {A,B} meets C, so a weak link cannot drag a group along,
+   while a tight group where most cross pairs scored high joins freely.
 
 Ties are broken by ids, so the clusters do not depend on the order of the input.
 """

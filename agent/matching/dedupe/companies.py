@@ -135,17 +135,21 @@ COMPARISONS = (
     Comparison("house_number", (Level("exact", 0.85, 0.1), Level("close", 0.05, 0.05), Level("differ", 0.1, 0.85))),
     Comparison(
         "street",
-        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02), Level("partial", 0.05, 0.1),
-         Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
+        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02),
+         Level("partial", 0.05, 0.1), Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
     ),
     Comparison("postcode", _GRADED),
     Comparison("city", _GRADED),
 )
 
 
+def _as_set(value: str) -> frozenset[str]:
+    return frozenset((value,)) if value else frozenset()
+
+
 def compare_companies(a: PreparedCompany, b: PreparedCompany) -> Pattern:
     return (
-        cmp.set_level(frozenset((a.siren,)) if a.siren else frozenset(), frozenset((b.siren,)) if b.siren else frozenset()),
+        cmp.set_level(_as_set(a.siren), _as_set(b.siren)),
         company_name_level(a, b),
         cmp.set_level(a.domains, b.domains),
         cmp.set_level(a.phones, b.phones),
@@ -156,7 +160,9 @@ def compare_companies(a: PreparedCompany, b: PreparedCompany) -> Pattern:
     )
 
 
-def explain_companies(a: PreparedCompany, b: PreparedCompany, pattern: Pattern, weights: list[list[float]]) -> tuple[str, ...]:
+def explain_companies(
+    a: PreparedCompany, b: PreparedCompany, pattern: Pattern, weights: list[list[float]]
+) -> tuple[str, ...]:
     evidence: list[tuple[float, str]] = []
     if pattern[0] != NULL:
         text = f"same SIREN {a.siren}" if pattern[0] == 0 else f"different SIREN ({a.siren} / {b.siren})"

@@ -144,8 +144,8 @@ COMPARISONS = (
     Comparison("house_number", (Level("exact", 0.85, 0.1), Level("close", 0.05, 0.05), Level("differ", 0.1, 0.85))),
     Comparison(
         "street",
-        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02), Level("partial", 0.05, 0.1),
-         Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
+        (Level("exact", 0.6, 0.01), Level("close", 0.15, 0.02), Level("subset", 0.15, 0.02),
+         Level("partial", 0.05, 0.1), Level("similar", 0.03, 0.1), Level("differ", 0.02, 0.75)),
     ),
     Comparison("postcode", (Level("exact", 0.85, 0.3), Level("close", 0.1, 0.05), Level("differ", 0.05, 0.65))),
     Comparison("city", (Level("exact", 0.85, 0.3), Level("close", 0.1, 0.05), Level("differ", 0.05, 0.65))),
@@ -171,7 +171,9 @@ _NAME_WORDS = {cmp.NAME_CLOSE: "close", cmp.NAME_PARTIAL: "compatible (initial o
                cmp.NAME_DIFFER: "different"}
 
 
-def explain_contacts(a: PreparedContact, b: PreparedContact, pattern: Pattern, weights: list[list[float]]) -> tuple[str, ...]:
+def explain_contacts(
+    a: PreparedContact, b: PreparedContact, pattern: Pattern, weights: list[list[float]]
+) -> tuple[str, ...]:
     """Human-readable reasons for one pair, strongest evidence first."""
     first, last, swapped = cmp.compare_person_names(a.first, a.last, b.first, b.last)
     evidence: list[tuple[float, str]] = []

@@ -140,7 +140,10 @@ def estimate(
         new_u = [list(p) if c.fixed else _normalise(row) for c, p, row in zip(comparisons, prior_u, u_acc)]
         new_lambda = min(max(match_mass / (total + prior_weight), 1e-6), 1 - 1e-6)
         change = abs(new_lambda - model.prior_match) + max(
-            abs(a - b) for new, old in ((new_m, model.m), (new_u, model.u)) for r1, r2 in zip(new, old) for a, b in zip(r1, r2)
+            abs(a - b)
+            for new, old in ((new_m, model.m), (new_u, model.u))
+            for r1, r2 in zip(new, old)
+            for a, b in zip(r1, r2)
         )
         model.m, model.u, model.prior_match, model.iterations = new_m, new_u, new_lambda, iteration
         if change < tolerance:
