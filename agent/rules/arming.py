@@ -1,0 +1,147 @@
+"""The pipeline hook: arm timers for new interactions and cancel those a new reply answers, in the batch transaction.
+
+``on_batch`` runs inside the import batch's unit of work (after ``upsert``), so a timer exists exactly when the
+interaction that armed it does, and a reply and the cancellation it causes commit together. Only interactions
+*created* by the batch count: a resync or a second mailbox holding the same mail changes nothing, and the unique
+dedupe key guards the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from agent.rules import timers
+from agent.rules.engine import Arming, RuleEngine, first_cancel, lateness_verdict
+from agent.rules.facts import Directory, MailRow, event_for, row_from_draft
+
+
+@dataclass
+class ArmReport:
+    """What a batch did to the rules (for logs and tests)."""
+
+    armed: list[str] = field(default_factory=list)  # dedupe keys of new pending timers
+    born_closed: list[str] = field(default_factory=list)  # new timers already answered or too old (not pending)
+    cancelled: list[int] = field(default_factory=list)  # pending timers cancelled by this batch
+    not_replies: list[int] = field(default_factory=list)  # inbound interactions that do not count as replies
+
+
+class PipelineHook:
+    """The object ``PipelineContext.rules`` holds: ``on_batch(batch)`` inside the batch transaction."""
+
+    def __init__(self, engine: RuleEngine) -> None:
+        self.engine = engine
+        self.last_report: ArmReport | None = None
+
+    def on_batch(self, batch) -> ArmReport:
+        rows: list[MailRow] = []
+        for item in batch.items:
+            if item.skip is not None:
+                continue
+            for draft, interaction_id, created in zip(item.drafts, item.interaction_ids, item.new, strict=False):
+                if created:
+                    rows.append(row_from_draft(draft, interaction_id, item.parsed))
+        self.last_report = on_new_interactions(batch.ctx.session, self.engine, rows, batch.now)
+        return self.last_report
+
+
+def on_new_interactions(session: Session, engine: RuleEngine, rows: Sequence[MailRow], now: datetime) -> ArmReport:
+    """Arm and cancel for interactions just written in this transaction."""
+    report = ArmReport()
+    if not rows:
+        return report
+    for row in rows:
+        if row.kind == "email" and row.direction == "in" and not row.counts_as_reply and row.interaction_id:
+            timers.log(session, "", "not-a-reply", now, interaction_id=row.interaction_id,
+                       reasons=[row.not_a_reply_reason])
+            report.not_replies.append(row.interaction_id)
+    session.flush()  # the checks below read the log
+    directory = Directory.load(session, rows)
+    armings = []
+    for row in rows:
+        event = event_for(row, directory)
+        if event is None or event.name == "meeting.ended":  # meeting.ended comes from the meetings' event table
+            continue
+        armings.extend(d.arming for d in engine.decide(event) if d.arming is not None)
+    _arm(session, engine, armings, now, report)
+    _cancel_answered(session, engine, rows, now, report)
+    return report
+
+
+def _arm(session: Session, engine: RuleEngine, armings: Sequence[Arming], now: datetime, report: ArmReport) -> None:
+    rows, notes = [], {}
+    for arming in armings:
+        row = arming.row(now)
+        late = lateness_verdict(arming.due_at, now, engine.options.grace)
+        cancel = None
+        if arming.rule.unless:
+            kinds = {c.kind for c in arming.rule.unless}
+            event = arming.event
+            found = timers.candidates_for(session, kinds, event.thread_key, event.message_id,
+                                          event.contact.contact_id if event.contact else None, event.at)
+            cancel = first_cancel(arming.rule, event.at, found)
+        if cancel is not None:
+            row.update(status="cancelled", closed_at=now, cancelled_by_id=cancel.interaction_id,
+                       outcome=f"cancelled when armed: {cancel.text} (unless {cancel.kind})")
+        elif late is not None:
+            row.update(status="missed", closed_at=now, outcome=late)
+        notes[arming.dedupe_key] = (arming, row)
+        rows.append(row)
+    inserted = timers.arm(session, rows)
+    for key, timer_id in inserted.items():
+        arming, row = notes[key]
+        decision = "armed" if row["status"] == "pending" else row["status"]
+        reasons = [*arming.reasons, *([row["outcome"]] if row["outcome"] else [])]
+        timers.log(session, arming.rule.name, decision, now, timer_id=timer_id,
+                   interaction_id=arming.event.interaction_id, reasons=reasons)
+        (report.armed if decision == "armed" else report.born_closed).append(key)
+
+
+def _cancel_answered(session: Session, engine: RuleEngine, rows: Sequence[MailRow], now: datetime,
+                     report: ArmReport) -> None:
+    """A new reply, inbound mail or meeting cancels the pending timers whose `unless` it satisfies."""
+    replies = [r for r in rows if r.counts_as_reply]
+    reply_rules = engine.cancelled_by("reply")
+    if replies and reply_rules:
+        pending = timers.pending_for_replies(session, reply_rules, {r.thread_key for r in replies},
+                                             {r.details.get("in_reply_to") for r in replies})
+        for timer in pending:
+            reply = next((r for r in sorted(replies, key=lambda r: r.occurred_at)
+                          if r.occurred_at > timer.event_at and (
+                              (r.thread_key and r.thread_key == timer.thread_key)
+                              or (r.details.get("in_reply_to") and r.details.get("in_reply_to") == timer.payload.get("message_id")))),
+                         None)
+            if reply is not None:
+                _cancel(session, timer, now, f"reply in the thread from {_sender(reply)} "
+                        f"(interaction {reply.interaction_id})", reply.interaction_id, report)
+    by_contact = {"inbound_from_contact": [(r, p.contact_id) for r in replies for p in r.participants
+                                           if p.role == "from" and p.contact_id],
+                  "meeting_booked": [(r, p.contact_id) for r in rows
+                                     if r.kind == "meeting" and r.status.upper() != "CANCELLED"
+                                     for p in r.participants if p.contact_id]}
+    for kind, pairs in by_contact.items():
+        rules = engine.cancelled_by(kind)
+        if not pairs or not rules:
+            continue
+        for timer in timers.pending_for_contacts(session, rules, {c for _, c in pairs}):
+            cause = next((r for r, c in sorted(pairs, key=lambda p: p[0].occurred_at)
+                          if c == timer.contact_id and r.occurred_at > timer.event_at), None)
+            if cause is not None:
+                what = "mail from the contact" if kind == "inbound_from_contact" else "meeting with the contact"
+                _cancel(session, timer, now, f"{what} (interaction {cause.interaction_id})", cause.interaction_id, report)
+
+
+def _cancel(session: Session, timer, now: datetime, why: str, by: int | None, report: ArmReport) -> None:
+    if timer.id in report.cancelled or timer.status != "pending":
+        return
+    if timers.cancel(session, [timer.id], now, why, by):
+        timer.status = "cancelled"
+        report.cancelled.append(timer.id)
+        timers.log(session, timer.rule, "cancelled", now, timer_id=timer.id, interaction_id=by, reasons=[why])
+
+
+def _sender(row: MailRow) -> str:
+    return next((p.address for p in row.participants if p.role == "from"), "the client")

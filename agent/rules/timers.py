@@ -1,0 +1,223 @@
+"""Timer rows: arm once per dedupe key, claim due ones under a lease, close them, and find what may cancel them.
+
+Every function runs inside the caller's transaction. Arming is ``INSERT … ON CONFLICT DO NOTHING`` on the unique
+dedupe key, so re-importing a mail (resync) or a second mailbox holding the same thread never arms twice. Claiming
+is one indexed range read on (status, due_at) plus one UPDATE that takes the lease (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so several agents share the work); closing is guarded by ``status = 'pending'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from agent.rules.engine import CancelCandidate
+from agent.rules.facts import is_rule_message_id, not_a_reply_ids
+from agent.store.models import Interaction, Participant
+from agent.store.models_rules import Deal, RuleFiring, Timer
+from agent.store.sql import chunks, dialect_insert
+
+CLOSED_STAGES = ("won", "lost")
+
+
+def arm(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert the timers whose dedupe key is new; returns {dedupe_key: timer id} of those inserted now."""
+    if not rows:
+        return {}
+    unique = list({row["dedupe_key"]: row for row in rows}.values())
+    stmt = dialect_insert(session, Timer).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    inserted: dict[str, int] = {}
+    for part in chunks(unique, 200):
+        result = session.execute(stmt.values(list(part)).returning(Timer.dedupe_key, Timer.id))
+        inserted.update((key, timer_id) for key, timer_id in result)
+    return inserted
+
+
+def log(session: Session, rule: str, decision: str, now: datetime, *, timer_id: int | None = None,
+        interaction_id: int | None = None, reasons: Iterable[str] = ()) -> None:
+    session.add(RuleFiring(rule=rule, decision=decision, timer_id=timer_id, interaction_id=interaction_id,
+                           reasons=list(reasons), at=now))
+
+
+def claim_due(session: Session, now: datetime, owner: str, lease: timedelta, limit: int,
+              rules: Sequence[str], known_rules: Sequence[str]) -> list[int]:
+    """Take the lease on up to ``limit`` due pending timers of ``rules`` (or of rules no longer configured, so
+    they can be closed); oldest due first. Returns their ids."""
+    rule_filter = or_(Timer.rule.in_(list(rules)), Timer.rule.not_in(list(known_rules))) if known_rules else True
+    lease_free = or_(Timer.lease_until.is_(None), Timer.lease_until <= now)
+    query = (select(Timer.id).where(Timer.status == "pending", Timer.due_at <= now, lease_free, rule_filter)
+             .order_by(Timer.due_at, Timer.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
+    session.execute(update(Timer).where(Timer.id.in_(ids), Timer.status == "pending", lease_free)
+                    .values(lease_owner=owner, lease_until=now + lease, attempts=Timer.attempts + 1))
+    return ids
+
+
+def lock(session: Session, timer_id: int, owner: str) -> Timer | None:
+    """The timer, row-locked on PostgreSQL, when it is still pending and leased to ``owner``; else None."""
+    query = select(Timer).where(Timer.id == timer_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    timer = session.scalar(query)
+    if timer is None or timer.status != "pending" or timer.lease_owner != owner:
+        return None
+    return timer
+
+
+def close(session: Session, timer: Timer, status: str, now: datetime, outcome: str = "",
+          cancelled_by: int | None = None) -> None:
+    timer.status = status
+    timer.closed_at = now
+    timer.outcome = outcome[:2000]
+    timer.lease_owner = None
+    timer.lease_until = None
+    if cancelled_by is not None:
+        timer.cancelled_by_id = cancelled_by
+
+
+def cancel(session: Session, timer_ids: Iterable[int], now: datetime, outcome: str,
+           cancelled_by: int | None = None) -> list[int]:
+    """Cancel those still pending; returns the ids actually cancelled."""
+    done: list[int] = []
+    for part in chunks(list(timer_ids), 500):
+        ids = list(session.scalars(select(Timer.id).where(Timer.id.in_(part), Timer.status == "pending")))
+        if ids:
+            session.execute(update(Timer).where(Timer.id.in_(ids), Timer.status == "pending").values(
+                status="cancelled", closed_at=now, outcome=outcome[:2000], cancelled_by_id=cancelled_by,
+                lease_owner=None, lease_until=None))
+            done.extend(ids)
+    return done
+
+
+def release(session: Session, timer_id: int, owner: str) -> None:
+    session.execute(update(Timer).where(Timer.id == timer_id, Timer.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None))
+
+
+# ------------------------------------------------------------------------------------------- finding cancellers
+
+
+def pending_for_replies(session: Session, rules: Sequence[str], thread_keys: Iterable[str],
+                        message_ids: Iterable[str]) -> list[Timer]:
+    """Pending timers of ``rules`` in one of the threads, or armed by one of the messages (In-Reply-To)."""
+    thread_keys, message_ids = [k for k in thread_keys if k], [m for m in message_ids if m]
+    if not rules or not (thread_keys or message_ids):
+        return []
+    found: dict[int, Timer] = {}
+    base = select(Timer).where(Timer.status == "pending", Timer.rule.in_(list(rules)))
+    for part in chunks(thread_keys, 500):
+        found.update((t.id, t) for t in session.scalars(base.where(Timer.thread_key.in_(part))))
+    for part in chunks(message_ids, 500):
+        by_message = base.join(Interaction, Interaction.id == Timer.interaction_id).where(Interaction.message_id.in_(part))
+        found.update((t.id, t) for t in session.scalars(by_message))
+    return list(found.values())
+
+
+def pending_for_contacts(session: Session, rules: Sequence[str], contact_ids: Iterable[int]) -> list[Timer]:
+    ids = [c for c in contact_ids if c]
+    if not rules or not ids:
+        return []
+    out: list[Timer] = []
+    for part in chunks(ids, 500):
+        out.extend(session.scalars(select(Timer).where(Timer.status == "pending", Timer.rule.in_(list(rules)),
+                                                       Timer.contact_id.in_(part))))
+    return out
+
+
+def reply_candidates(session: Session, thread_key: str | None, message_id: str | None,
+                     after: datetime) -> list[CancelCandidate]:
+    """Inbound mails after ``after`` in the thread (same thread key, or In-Reply-To the arming message) that count
+    as replies: seen in any synced mailbox, not auto-replies, bounces (never stored) nor our own rule mails."""
+    conditions = []
+    if thread_key:
+        conditions.append(Interaction.thread_key == thread_key)
+    if message_id:
+        conditions.append(Interaction.details["in_reply_to"].as_string() == message_id)
+    if not conditions:
+        return []
+    rows = session.execute(
+        select(Interaction.id, Interaction.occurred_at, Interaction.message_id, Participant.address)
+        .outerjoin(Participant, and_(Participant.interaction_id == Interaction.id, Participant.role == "from"))
+        .where(Interaction.kind == "email", Interaction.direction == "in", Interaction.occurred_at > after,
+               or_(*conditions))
+        .order_by(Interaction.occurred_at)
+    ).all()
+    excluded = not_a_reply_ids(session, [r[0] for r in rows])
+    out, seen = [], set()
+    for interaction_id, at, mid, sender in rows:
+        if interaction_id in seen or interaction_id in excluded or is_rule_message_id(mid):
+            continue
+        seen.add(interaction_id)
+        out.append(CancelCandidate("reply", at, interaction_id, f"reply from {sender or 'the client'} on {at:%Y-%m-%d %H:%M} UTC "
+                                   f"(interaction {interaction_id})"))
+    return out
+
+
+def contact_candidates(session: Session, contact_id: int | None, after: datetime) -> list[CancelCandidate]:
+    """Inbound mails from the contact and meetings with the contact, after ``after``."""
+    if not contact_id:
+        return []
+    rows = session.execute(
+        select(Interaction.id, Interaction.kind, Interaction.direction, Interaction.occurred_at, Interaction.status,
+               Interaction.message_id, Participant.role)
+        .join(Participant, Participant.interaction_id == Interaction.id)
+        .where(Participant.contact_id == contact_id, Interaction.occurred_at > after)
+    ).all()
+    excluded = not_a_reply_ids(session, [r[0] for r in rows])
+    out: list[CancelCandidate] = []
+    for interaction_id, kind, direction, at, status, mid, role in rows:
+        if kind == "email" and direction == "in" and role == "from" and interaction_id not in excluded \
+                and not is_rule_message_id(mid):
+            out.append(CancelCandidate("inbound_from_contact", at, interaction_id,
+                                       f"mail from the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {interaction_id})"))
+        elif kind == "meeting" and (status or "").upper() != "CANCELLED":
+            out.append(CancelCandidate("meeting_booked", at, interaction_id,
+                                       f"meeting with the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {interaction_id})"))
+    return out
+
+
+def deal_for(session: Session, thread_key: str | None, contact_id: int | None) -> Deal | None:
+    """The deal of the thread, else the contact's most recent one."""
+    if thread_key:
+        deal = session.scalar(select(Deal).where(Deal.thread_key == thread_key).order_by(Deal.id.desc()).limit(1))
+        if deal is not None:
+            return deal
+    if contact_id:
+        return session.scalar(select(Deal).where(Deal.contact_id == contact_id).order_by(Deal.id.desc()).limit(1))
+    return None
+
+
+def deal_candidates(session: Session, thread_key: str | None, contact_id: int | None) -> list[CancelCandidate]:
+    deal = deal_for(session, thread_key, contact_id)
+    if deal is None or deal.stage not in CLOSED_STAGES:
+        return []
+    at = deal.closed_at or deal.updated_at
+    return [CancelCandidate("deal_closed", at, None, f"deal {deal.id} \"{deal.name}\" is {deal.stage}")]
+
+
+def candidates_for(session: Session, kinds: set[str], thread_key: str | None, message_id: str | None,
+                   contact_id: int | None, after: datetime) -> list[CancelCandidate]:
+    """Every cancel candidate of the given kinds for a timer (or an arming) whose event happened at ``after``."""
+    found: list[CancelCandidate] = []
+    if "reply" in kinds:
+        found.extend(reply_candidates(session, thread_key, message_id, after))
+    if kinds & {"inbound_from_contact", "meeting_booked"}:
+        found.extend(c for c in contact_candidates(session, contact_id, after) if c.kind in kinds)
+    if "deal_closed" in kinds:
+        found.extend(deal_candidates(session, thread_key, contact_id))
+    return found
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).tuples())
