@@ -13,8 +13,13 @@ from agent.pipeline.context import Batch, WorkItem
 from agent.pipeline.noise import classify_noise
 from agent.pipeline.parse_email import parse_email
 from agent.pipeline.threads import thread_key
-from agent.records import Direction, InteractionDraft, ParsedEmail, ParticipantDraft, Role, Visibility
+from agent.records import Direction, InteractionDraft, ParsedEmail, ParticipantDraft, RawItem, Role, Visibility
 from agent.store import interactions_repo as repo
+
+#: iTIP methods of an email's text/calendar part that change a meeting; the email is then the meeting's sighting,
+#: not an interaction of its own (PUBLISH, COUNTER, REFRESH... stay plain emails).
+INVITATION_METHODS = frozenset({"REQUEST", "ADD", "CANCEL", "REPLY"})
+_BULK_HEADERS = ("list-id", "list-unsubscribe")
 
 _PARSE_VISIBILITY = {
     Visibility.METADATA: Visibility.SUBJECT,  # the subject is read (thread keys, rules) but not stored
@@ -32,6 +37,8 @@ def parse(batch: Batch) -> None:
             item.parsed = parse_email(item.raw.data, received_at=item.raw.received_at, visibility=visibility)
             if item.parsed.repairs:
                 batch.report.repaired += 1
+            if item.parsed.calendar_parts and batch.ctx.parse_calendar is not None:
+                item.meetings = invitation(item, batch)
         elif item.raw.media_type == "text/calendar" and batch.ctx.parse_calendar is not None:
             item.meetings = batch.ctx.parse_calendar(item.raw, batch.now)
         else:
@@ -44,6 +51,11 @@ def filter_noise(batch: Batch) -> None:
     for item in batch.live():
         parsed = item.parsed
         if parsed is None:
+            continue
+        if item.meetings is not None:  # an invitation is a meeting message by construction: only the blocklist applies
+            blocked = next((a for a in parsed.from_ if ctx.is_blocked(a.address)), None)
+            if blocked is not None:
+                batch.skip(item, "filter_noise", "blocklist", blocked.address)
             continue
         if (noise := classify_noise(parsed)) is not None:
             batch.skip(item, "filter_noise", noise)
@@ -60,7 +72,9 @@ def filter_noise(batch: Batch) -> None:
 def identity(batch: Batch) -> None:
     """Build the draft: identity key, direction, thread key, participants, and what the visibility level keeps."""
     for item in batch.live():
-        if item.parsed is not None:
+        if item.parsed is not None and item.meetings is not None:  # invitation: the meeting's drafts, no email
+            item.drafts = batch.ctx.meeting_drafts(item, batch)
+        elif item.parsed is not None:
             item.drafts = [email_draft(item.parsed, batch.ctx)]
         elif item.meetings is not None:
             item.drafts = batch.ctx.meeting_drafts(item, batch)
@@ -106,6 +120,9 @@ def upsert(batch: Batch) -> None:
             batch.report.updated += 1
         else:
             batch.report.duplicates += 1
+    for item in list(batch.live()):
+        if item.parsed is not None and item.meetings is not None:  # logged as its meeting, recorded as why
+            batch.skip(item, "identity", "calendar:invitation", invitation_detail(item))
     skips = [
         {
             "location": item.raw.ref.location, "version": item.raw.ref.version, "stage": item.skip.stage,
@@ -129,6 +146,30 @@ def arm_rules(batch: Batch) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+
+
+def invitation(item: WorkItem, batch: Batch):
+    """The email's calendar part when it is an iTIP message about a meeting (not from a mailing list), else None."""
+    parsed = item.parsed
+    if any(parsed.header(name) for name in _BULK_HEADERS) or (parsed.header("precedence") or "").lower() in ("bulk", "list"):
+        return None
+    for part in parsed.calendar_parts:
+        raw = RawItem(item.raw.ref, part, "text/calendar", item.raw.received_at)
+        calendar = batch.ctx.parse_calendar(raw, batch.now)
+        if calendar.method in INVITATION_METHODS and (calendar.occurrences or calendar.replies):
+            return calendar
+    return None
+
+
+def invitation_detail(item: WorkItem) -> str:
+    """Where the invitation went: ``CANCEL → ical:<uid>#… (#12)`` or ``REPLY ical:<uid> a@b=ACCEPTED``."""
+    calendar = item.meetings
+    if calendar.replies:
+        answers = ", ".join(f"{r.identity} {r.address}={r.partstat}" for r in calendar.replies[:5])
+        return f"{calendar.method} {answers}"
+    keys = [f"{d.identity_key} (#{i})" for d, i in zip(item.drafts, item.interaction_ids, strict=False)][:5]
+    more = f" and {len(item.drafts) - 5} more" if len(item.drafts) > 5 else ""
+    return f"{calendar.method} → {', '.join(keys)}{more}" if keys else f"{calendar.method}: no occurrence in the window"
 
 
 def header_fingerprint(parsed: ParsedEmail) -> str:

@@ -1,0 +1,77 @@
+"""The calendar hook of the ingest pipeline: parses calendar objects and invitations, builds one draft per occurrence.
+
+The pipeline calls ``parse(raw, now)`` for each text/calendar item (and for an email's text/calendar part), then
+``drafts(item, batch)`` inside the batch's transaction. Drafts of one batch are checked against the stored copies
+of the same occurrences (precedence by SEQUENCE, calendar over invitation) and receive the attendees' stored
+answers; an iTIP REPLY is stored and applied to the meeting it answers, and gives no draft of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+
+from agent.config.accounts_caldav import DEFAULT_FUTURE_MONTHS, DEFAULT_PAST_MONTHS
+from agent.meetings import store
+from agent.meetings.drafts import CALENDAR, INVITATION, Reply, apply_replies, copy_wins, latest_replies, meeting_draft
+from agent.pipeline.parse_ical import CalendarParse, parse_calendar
+from agent.records import InteractionDraft, RawItem, Visibility
+
+_MAX_OCCURRENCES = 5000
+
+
+def window(now: datetime, past_months: int, future_months: int) -> tuple[datetime, datetime]:
+    """[now - past, now + future): occurrences of recurring series outside it are not stored."""
+    return now - relativedelta(months=past_months), now + relativedelta(months=future_months)
+
+
+class CalendarHook:
+    """Parses and drafts meetings for one account (a calendar account, or a mail account's invitations)."""
+
+    def __init__(self, account, *, default_tz: str) -> None:
+        self.account = account
+        self.default_tz = getattr(account, "timezone", None) or default_tz
+        self.past_months = getattr(account, "window_past_months", DEFAULT_PAST_MONTHS)
+        self.future_months = getattr(account, "window_future_months", DEFAULT_FUTURE_MONTHS)
+        self.max_occurrences = getattr(account, "max_occurrences", _MAX_OCCURRENCES)
+
+    # ------------------------------------------------------------------ parsing
+
+    def parse(self, raw: RawItem, now: datetime) -> CalendarParse:
+        start, end = window(now, self.past_months, self.future_months)
+        return parse_calendar(raw.data, window_start=start, window_end=end, default_tz=self.default_tz,
+                              max_occurrences=self.max_occurrences)
+
+    # ------------------------------------------------------------------ drafting
+
+    def drafts(self, item, batch) -> list[InteractionDraft]:
+        calendar: CalendarParse = item.meetings
+        session = batch.ctx.session
+        origin = INVITATION if item.parsed is not None else CALENDAR
+        if calendar.replies:
+            self._record_replies(calendar, item, session, batch.now)
+        visibility = getattr(self.account, "visibility", Visibility.SNIPPET)
+        drafts = [meeting_draft(m, batch.ctx.policy, visibility, origin) for m in calendar.occurrences]
+        if not drafts:
+            return []
+        replies = latest_replies(store.replies_for(session, {d.details["uid"] for d in drafts}))
+        stored = store.stored_copies(session, {d.identity_key for d in drafts})
+        for draft in drafts:
+            apply_replies(draft, replies)
+            copy = stored.get(draft.identity_key)
+            if not copy_wins(draft, copy):
+                # Keep the stored copy: the same hash makes the upsert add this sighting without rewriting it.
+                draft.content_hash = copy.content_hash
+        return drafts
+
+    def _record_replies(self, calendar: CalendarParse, item, session, now: datetime) -> None:
+        replied_at = item.parsed.date if item.parsed is not None else (item.raw.received_at or now)
+        for answer in calendar.replies:
+            if not answer.partstat:
+                continue
+            reply = Reply(answer.uid, answer.recurrence_id or "", answer.address, answer.partstat.upper(),
+                          answer.sequence, replied_at)
+            if store.record_reply(session, reply, item.raw.ref.location):
+                store.apply_reply_to_stored(session, reply)
+

@@ -1,0 +1,124 @@
+"""Meeting-side reads and writes inside the caller's transaction: stored copies, iTIP replies, meeting.ended events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session
+
+from agent.meetings.drafts import Reply, StoredCopy
+from agent.pipeline.parse_ical import meeting_identity
+from agent.store.models import Interaction, Participant
+from agent.store.models_meetings import AgentEvent, MeetingReply
+from agent.store.sql import chunks, dialect_insert
+
+MEETING_ENDED = "meeting.ended"
+
+
+def stored_copies(session: Session, keys: Iterable[str]) -> dict[str, StoredCopy]:
+    found: dict[str, StoredCopy] = {}
+    for part in chunks(list(keys), 500):
+        rows = session.execute(
+            select(Interaction.identity_key, Interaction.content_hash, Interaction.details, Interaction.status)
+            .where(Interaction.identity_key.in_(part), Interaction.kind == "meeting")
+        )
+        for key, content_hash, details, status in rows:
+            details = details or {}
+            found[key] = StoredCopy(content_hash, int(details.get("sequence", 0)), details.get("origin", ""), status)
+    return found
+
+
+def replies_for(session: Session, uids: Iterable[str]) -> list[Reply]:
+    replies = []
+    for part in chunks(sorted(set(uids)), 500):
+        for row in session.scalars(select(MeetingReply).where(MeetingReply.uid.in_(part))):
+            replies.append(Reply(row.uid, row.recurrence_id, row.address, row.partstat, row.sequence, row.replied_at))
+    return replies
+
+
+def record_reply(session: Session, reply: Reply, location: str) -> bool:
+    """Keep the attendee's latest answer; True when this one is (or equals) the latest."""
+    current = session.scalar(select(MeetingReply).where(
+        MeetingReply.uid == reply.uid, MeetingReply.recurrence_id == reply.recurrence_id,
+        MeetingReply.address == reply.address))
+    if current is not None:
+        if (reply.sequence, reply.replied_at) < (current.sequence, current.replied_at):
+            return False
+        current.partstat, current.sequence = reply.partstat, reply.sequence
+        current.replied_at, current.source_location = reply.replied_at, location
+        return True
+    stmt = dialect_insert(session, MeetingReply).on_conflict_do_nothing(
+        index_elements=["uid", "recurrence_id", "address"])
+    session.execute(stmt, [{"uid": reply.uid, "recurrence_id": reply.recurrence_id, "address": reply.address,
+                            "partstat": reply.partstat, "sequence": reply.sequence, "replied_at": reply.replied_at,
+                            "source_location": location}])
+    return True
+
+
+def apply_reply_to_stored(session: Session, reply: Reply) -> list[int]:
+    """Set the attendee's PARTSTAT on the stored occurrences this answer is about. Returns their interaction ids."""
+    if reply.recurrence_id:
+        where = Interaction.identity_key == meeting_identity(reply.uid, reply.recurrence_id)
+    else:
+        series = meeting_identity(reply.uid, None)
+        where = (Interaction.identity_key == series) | Interaction.identity_key.startswith(series + "#", autoescape=True)
+    touched = []
+    for interaction_id, details in session.execute(select(Interaction.id, Interaction.details).where(
+            where, Interaction.kind == "meeting")):
+        if int((details or {}).get("sequence", 0)) <= reply.sequence:
+            touched.append(interaction_id)
+    for part in chunks(touched, 500):
+        session.execute(update(Participant).where(
+            Participant.interaction_id.in_(part), Participant.address == reply.address, Participant.role == "attendee",
+        ).values(partstat=reply.partstat))
+    return touched
+
+
+def emit_ended(session: Session, now: datetime, *, catch_up: timedelta, limit: int = 5000) -> list[int]:
+    """Write one ``meeting.ended`` event per occurrence whose end has passed, once (unique key).
+
+    Only ends that passed while the meeting was known (or at most ``catch_up`` before it was first seen) count:
+    the first sync of a calendar does not turn two years of history into events. Cancelled and removed
+    occurrences end nothing. Returns the interactions that got an event.
+    """
+    already = exists().where(AgentEvent.interaction_id == Interaction.id, AgentEvent.kind == MEETING_ENDED)
+    rows = session.execute(
+        select(Interaction.id, Interaction.identity_key, Interaction.occurred_at, Interaction.ends_at,
+               Interaction.first_seen_at, Interaction.subject, Interaction.thread_key)
+        .where(Interaction.kind == "meeting", Interaction.ends_at.is_not(None), Interaction.ends_at <= now,
+               Interaction.removed_at.is_(None), Interaction.status != "CANCELLED", ~already)
+        .order_by(Interaction.ends_at).limit(limit)
+    ).all()
+    events = []
+    for interaction_id, key, start, end, first_seen, subject, thread in rows:
+        if end < first_seen - catch_up:
+            continue
+        events.append({
+            "kind": MEETING_ENDED, "key": f"{MEETING_ENDED}:{key}", "interaction_id": interaction_id,
+            "payload": {"identity_key": key, "subject": subject, "thread_key": thread,
+                        "start": start.isoformat(), "end": end.isoformat()},
+            "occurred_at": end, "created_at": now,
+        })
+    if events:
+        stmt = dialect_insert(session, AgentEvent).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(stmt, events)
+    return [e["interaction_id"] for e in events]
+
+
+def pending_events(session: Session, kind: str | None = None, limit: int = 500) -> list[AgentEvent]:
+    """Events nobody consumed yet, oldest first (for the rule engine and tests)."""
+    stmt = select(AgentEvent).where(AgentEvent.consumed_at.is_(None))
+    if kind:
+        stmt = stmt.where(AgentEvent.kind == kind)
+    return list(session.scalars(stmt.order_by(AgentEvent.occurred_at, AgentEvent.id).limit(limit)))
+
+
+def mark_consumed(session: Session, event_ids: Iterable[int], now: datetime) -> int:
+    ids = list(event_ids)
+    done = 0
+    for part in chunks(ids, 500):
+        done += session.execute(update(AgentEvent).where(
+            and_(AgentEvent.id.in_(part), AgentEvent.consumed_at.is_(None))).values(consumed_at=now)).rowcount or 0
+    return done
