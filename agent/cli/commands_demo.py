@@ -34,13 +34,19 @@ def show_demo(result) -> None:
     for t in result.sync["targets"]:
         rows.append((f"{t['account']}/{t['target']}", t["fetched"], t["created"], t["duplicates"],
                      ", ".join(f"{k} {v}" for k, v in sorted(t["skipped"].items())) or "-"))
-    console.print(table("Sync (Maildir connector)", ["mailbox", "read", "new interactions", "already stored (other mailbox)", "skipped as noise"], rows))
+    console.print(table("Sync (Maildir and .ics folder connectors)", ["mailbox", "read", "new interactions", "already stored (other mailbox)", "skipped as noise"], rows))
     totals = result.status["totals"]
     console.print(f"Store: {totals['interactions']} interactions, {totals['contacts']} contacts, "
                   f"{totals['companies']} companies, {totals['skipped']} skipped items with their reasons", markup=False)
     console.print("")
     console.print("Timeline of one contact:", markup=False, style="bold")
     show_timeline(result.featured)
+    if result.extra.get("meetings"):
+        from agent.cli.commands_meetings import show_meetings
+
+        console.print("")
+        console.print("Julien's calendar around that week (.ics folder account, local times):", markup=False, style="bold")
+        show_meetings(result.extra["meetings"])
     console.print("")
     console.print("What the sample contains, and what to expect:", markup=False, style="bold")
     for line in result.expectations:

@@ -76,6 +76,13 @@ kind = "maildir"
 path = "{layout.julien_maildir}"
 owner = "julien.petit@atelier-durand.fr"
 visibility = "snippet"
+
+[[accounts]]
+name = "julien-agenda"
+kind = "ics"
+path = "{layout.calendar_dir}"
+owner = "julien.petit@atelier-durand.fr"
+visibility = "snippet"
 '''
 
 
@@ -98,7 +105,18 @@ def run_demo(workspace: Path, now: datetime | None = None) -> DemoResult:
         sync = service.sync()
         status = service.status()
         featured = service.contact(FEATURED_CONTACT, limit=15)
+        meetings = _calendar_weeks(service, layout.anchor)
     finally:
         service.close()
     expectations = [e.text for e in what_to_expect(layout.shift_weeks)]
-    return DemoResult(workspace, config_path, layout.anchor, contacts, sync, status, featured, expectations)
+    return DemoResult(workspace, config_path, layout.anchor, contacts, sync, status, featured, expectations,
+                      extra={"meetings": meetings})
+
+
+def _calendar_weeks(service: AgentService, anchor: datetime) -> list[dict[str, Any]]:
+    """Julien's agenda around the anchor: two weeks back, three ahead (moved, cancelled and all-day cases)."""
+    meetings = service.feature("meetings")
+    if meetings is None:
+        return []
+    day = anchor.astimezone(service.zone).date()
+    return meetings.list(since=day - timedelta(weeks=2), until=day + timedelta(weeks=3))

@@ -76,6 +76,8 @@ def interaction_rows(session: Session, stmt: Select, zone: ZoneInfo, limit: int)
             "direction": i.direction, "subject": i.subject, "snippet": i.snippet, "status": i.status,
             "mailboxes": sorted(mailboxes.get(i.id, ())), "removed": i.removed_at is not None,
             "thread_key": i.thread_key,
+            **({"location": (i.details or {}).get("location", ""), "all_day": bool((i.details or {}).get("all_day"))}
+               if i.kind == "meeting" else {}),
         })
     return out
 
