@@ -134,8 +134,11 @@ class Scheduler:
             counts["claimed"] += len(claimed)
             for timer_id in claimed:
                 counts[self.fire(timer_id, now)] += 1
-            if len(claimed) < self.engine.options.claim_limit:
+            if not claimed:  # another round picks up timers armed by this one (a deal change, due at once)
                 break
+        if counts["fired"] or counts["missed"]:  # a schedule that just fired has its next occurrence armed now
+            with self.store.unit_of_work() as session:
+                counts["schedules_armed"] += arm_schedules(session, self.engine, now)
         return dict(counts)
 
     def fire(self, timer_id: int, now: datetime) -> str:

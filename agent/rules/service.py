@@ -214,8 +214,8 @@ class RulesService:
                 query = query.where(Task.status == "open")
             rows = list(session.scalars(query))
             ids = {t.contact_id for t in rows if t.contact_id}
-            names = dict(session.execute(select(Contact.id, Contact.display_name).where(Contact.id.in_(ids)))
-                         .tuples()) if ids else {}
+            names = {cid: name for cid, name in session.execute(
+                select(Contact.id, Contact.display_name).where(Contact.id.in_(ids)))} if ids else {}
             return [self.task_dict(t, names) for t in rows]
 
     def task_done(self, task_id: int) -> dict[str, Any]:

@@ -154,3 +154,38 @@ def _domains(session, domains) -> dict[str, int]:
         return {}
     rows = session.execute(select(CompanyDomain.domain, CompanyDomain.company_id).where(CompanyDomain.domain.in_(list(domains))))
     return {domain: company_id for domain, company_id in rows}
+
+
+class WebhookReceiver:
+    """A local HTTP endpoint recording every POST (headers, body); ``answers`` pops a status code per request."""
+
+    def __init__(self, answers: list[int] | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.answers = list(answers or [])
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    code = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
