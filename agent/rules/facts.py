@@ -263,7 +263,9 @@ def pick_people(row: MailRow) -> tuple[Person | None, Person | None]:
     senders = [p for p in row.participants if p.role in ("from", "organizer")]
     recipients = sorted((p for p in row.participants if p.role in (*_RECIPIENT_ROLES, "attendee")),
                         key=lambda p: (p.role != "to", p.role == "bcc"))
-    if row.direction == "in":
+    if row.kind == "meeting":  # the organizer is ours or theirs; attendees are on both sides
+        outside = inside = [*senders, *recipients]
+    elif row.direction == "in":
         outside, inside = senders, recipients
     else:
         outside, inside = recipients, senders

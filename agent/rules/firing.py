@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,12 @@ from agent.rules import timers
 from agent.rules.cron import period_key
 from agent.rules.effects import Firing, apply_actions, contact_event
 from agent.rules.engine import Event, RuleEngine, first_cancel, lateness_verdict
-from agent.rules.facts import Directory
+from agent.rules.facts import Directory, event_for, load_rows
 from agent.rules.report import activity_report
 from agent.store.db import Store
 from agent.store.models import Meta
 from agent.store.models_crm import Contact
+from agent.store.models_meetings import AgentEvent
 from agent.store.models_rules import Timer
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,32 @@ def arm_contacts(session: Session, engine: RuleEngine, now: datetime, *, limit: 
         _insert(session, engine, rows, now)
     mark.value = str(contacts[-1].id)
     return len(contacts)
+
+
+def arm_meetings_ended(session: Session, engine: RuleEngine, now: datetime, *, limit: int = 1000) -> int:
+    """Consume the meetings feature's ``meeting.ended`` events (agent_event), arming `meeting.ended` rules in the
+    same transaction that marks them consumed; returns how many events were consumed."""
+    events = list(session.scalars(select(AgentEvent).where(AgentEvent.kind == "meeting.ended",
+                                                           AgentEvent.consumed_at.is_(None))
+                                  .order_by(AgentEvent.occurred_at, AgentEvent.id).limit(limit)))
+    if not events:
+        return 0
+    rules = engine.listening("meeting.ended")
+    if rules:
+        rows = load_rows(session, [e.interaction_id for e in events if e.interaction_id])
+        directory = Directory.load(session, rows.values())
+        pairs = []
+        for stored in events:
+            row = rows.get(stored.interaction_id)
+            event = event_for(row, directory) if row is not None else None
+            if event is None:
+                continue
+            event = replace(event, key=stored.key, at=stored.occurred_at)
+            pairs.extend((d.arming, d.arming.row(now)) for d in engine.decide(event, rules) if d.arming)
+        _insert(session, engine, pairs, now)
+    for event in events:
+        event.consumed_at = now
+    return len(events)
 
 
 def arm_schedules(session: Session, engine: RuleEngine, now: datetime) -> int:
@@ -126,6 +154,7 @@ class Scheduler:
         with self.store.unit_of_work() as session:
             counts["schedules_armed"] = arm_schedules(session, self.engine, now)
             counts["contacts_read"] = arm_contacts(session, self.engine, now)
+            counts["meetings_ended"] = arm_meetings_ended(session, self.engine, now)
         known = [rule.name for rule in self.engine.rules]
         for _ in range(MAX_ROUNDS):
             with self.store.unit_of_work() as session:

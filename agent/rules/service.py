@@ -107,7 +107,11 @@ class RulesService:
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         """Arm schedule/new-contact timers, claim the due ones under a lease and fire them. Returns counts."""
         self._startup()
-        return self.scheduler().tick(self._now(now))
+        now = self._now(now)
+        meetings = self.service.feature("meetings")
+        if meetings is not None and any(r.enabled and r.trigger.event == "meeting.ended" for r in self.rules):
+            meetings.emit_ended(now)  # the meetings feature writes meeting.ended events; the tick consumes them
+        return self.scheduler().tick(now)
 
     def deliver_outbox(self, now: datetime | None = None) -> dict[str, int]:
         """Deliver due outbox rows (rule mails at most once, webhooks at least once with an idempotency key)."""

@@ -105,6 +105,18 @@ class World:
             body=body, message_id=mid, content_hash=f"h{n}", details=details)
         return draft, parsed
 
+    def meeting(self, organizer: str, attendees: list[str], subject: str, start: datetime, end: datetime,
+                *, status: str = "CONFIRMED") -> tuple[InteractionDraft, None]:
+        n = next(self._ids)
+        internal = self.policy.is_internal
+        people = [ParticipantDraft(organizer, Role.ORGANIZER, "", internal(organizer))]
+        people += [ParticipantDraft(a, Role.ATTENDEE, "", internal(a), partstat="ACCEPTED") for a in attendees]
+        draft = InteractionDraft(
+            identity_key=f"ical:meeting{n}", kind="meeting", occurred_at=start, ends_at=end, subject=subject,
+            direction=Direction.OUT if internal(organizer) else Direction.IN, thread_key=f"ical:meeting{n}",
+            participants=people, content_hash=f"mh{n}", status=status)
+        return draft, None
+
     def ingest(self, *mails: tuple[InteractionDraft, ParsedEmail], mailbox: str = "claire/INBOX", hook: bool = True):
         """Store the mails as one import batch of ``mailbox`` and run the rules hook in the same transaction
         (``hook=False``: as an importer without rules would, so only the fire-time check can see them)."""

@@ -223,3 +223,30 @@ def test_inbound_mail_from_the_contact_and_a_meeting_cancel_when_the_rule_says_s
     report = world.ingest(other_thread, mailbox="julien/INBOX")
     assert len(report.cancelled) == 1
     assert "mail from the contact" in world.timers()[0]["outcome"]
+
+
+def test_a_meeting_with_the_contact_cancels_and_a_meeting_that_ended_arms_its_rule(make_world):
+    rules = [
+        {"name": "relance-rdv", "on": "email.sent", "after": "3 business days", "unless": ["meeting_booked"],
+         "when": {"subject": "(?i)devis"}, "do": [{"type": "task", "title": "Relancer {{ contact.email }}"}]},
+        {"name": "compte-rendu", "on": "meeting.ended", "after": "1 day",
+         "do": [{"type": "task", "title": "Compte rendu : {{ interaction.subject }}"}]},
+    ]
+    world = make_world(rules)
+    world.contact(CLIENT, "Jean Dupont", company="ACME")
+    world.ingest(quote(world), mailbox="claire/Sent")
+    start = world.clock.now() + timedelta(days=1)
+    report = world.ingest(world.meeting(CLAIRE, [CLIENT], "Visite chantier ACME", start, start + timedelta(hours=1)),
+                          mailbox="claire/Calendar")
+    assert len(report.cancelled) == 1 and "meeting with the contact" in world.timers()[0]["outcome"]
+    world.clock.set(start + timedelta(hours=2))
+    counts = world.rules.tick()  # the meetings feature writes meeting.ended; the tick consumes it
+    assert counts["meetings_ended"] == 1
+    (timer,) = world.timers("pending")
+    assert timer["rule"] == "compte-rendu" and timer["due_at"] == (start + timedelta(hours=1, days=1)).astimezone(
+        world.service.zone).isoformat()
+    world.clock.advance(timedelta(days=1))
+    assert world.rules.tick()["fired"] == 1
+    (task,) = world.tasks()
+    assert task["title"] == "Compte rendu : Visite chantier ACME" and task["assignee"] == CLAIRE
+    assert world.rules.tick().get("meetings_ended", 0) == 0  # consumed once
