@@ -8,13 +8,23 @@ answers; an iTIP REPLY is stored and applied to the meeting it answers, and give
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 
 from agent.config.accounts_caldav import DEFAULT_FUTURE_MONTHS, DEFAULT_PAST_MONTHS
 from agent.meetings import store
-from agent.meetings.drafts import CALENDAR, INVITATION, Reply, apply_replies, copy_wins, latest_replies, meeting_draft
+from agent.meetings.drafts import (
+    CALENDAR,
+    INVITATION,
+    Reply,
+    StoredCopy,
+    apply_replies,
+    copy_wins,
+    latest_replies,
+    meeting_draft,
+)
 from agent.pipeline.parse_ical import CalendarParse, parse_calendar
 from agent.records import InteractionDraft, RawItem, Visibility
 
@@ -35,6 +45,8 @@ class CalendarHook:
         self.past_months = getattr(account, "window_past_months", DEFAULT_PAST_MONTHS)
         self.future_months = getattr(account, "window_future_months", DEFAULT_FUTURE_MONTHS)
         self.max_occurrences = getattr(account, "max_occurrences", _MAX_OCCURRENCES)
+        self._batch = None
+        self._batch_drafts: dict[str, InteractionDraft] = {}
 
     # ------------------------------------------------------------------ parsing
 
@@ -51,19 +63,41 @@ class CalendarHook:
         origin = INVITATION if item.parsed is not None else CALENDAR
         if calendar.replies:
             self._record_replies(calendar, item, session, batch.now)
+            self._reply_to_batch(calendar, session, batch)
         visibility = getattr(self.account, "visibility", Visibility.SNIPPET)
         drafts = [meeting_draft(m, batch.ctx.policy, visibility, origin) for m in calendar.occurrences]
         if not drafts:
             return []
         replies = latest_replies(store.replies_for(session, {d.details["uid"] for d in drafts}))
         stored = store.stored_copies(session, {d.identity_key for d in drafts})
+        in_batch = self._drafts_of(batch)
         for draft in drafts:
             apply_replies(draft, replies)
+            # The upsert writes the first draft of a key in a batch: the winning copy's content goes into that one.
+            first = in_batch.setdefault(draft.identity_key, draft)
+            if first is not draft and copy_wins(draft, _as_stored(first)):
+                _adopt(first, draft)
             copy = stored.get(draft.identity_key)
-            if not copy_wins(draft, copy):
-                # Keep the stored copy: the same hash makes the upsert add this sighting without rewriting it.
-                draft.content_hash = copy.content_hash
+            for candidate in {id(first): first, id(draft): draft}.values():
+                if not copy_wins(candidate, copy):
+                    # Keep the stored copy: the same hash makes the upsert add this sighting without rewriting it.
+                    candidate.content_hash = copy.content_hash
         return drafts
+
+    def _drafts_of(self, batch) -> dict[str, InteractionDraft]:
+        """identity key -> the first meeting draft of that key in this batch (earlier items included)."""
+        if self._batch is not batch:
+            self._batch, self._batch_drafts = batch, {}
+        return self._batch_drafts
+
+    def _reply_to_batch(self, calendar: CalendarParse, session, batch) -> None:
+        """Answers reach the meetings of this batch too: those are not stored yet when the reply is read."""
+        uids = {answer.uid for answer in calendar.replies}
+        pending = [d for d in self._drafts_of(batch).values() if d.details.get("uid") in uids]
+        if pending:
+            replies = latest_replies(store.replies_for(session, uids))
+            for draft in pending:
+                apply_replies(draft, replies)
 
     def _record_replies(self, calendar: CalendarParse, item, session, now: datetime) -> None:
         replied_at = item.parsed.date if item.parsed is not None else (item.raw.received_at or now)
@@ -75,3 +109,16 @@ class CalendarHook:
             if store.record_reply(session, reply, item.raw.ref.location):
                 store.apply_reply_to_stored(session, reply)
 
+
+def _as_stored(draft: InteractionDraft) -> StoredCopy:
+    return StoredCopy(draft.content_hash, int(draft.details.get("sequence", 0)), draft.details.get("origin", ""),
+                      draft.status)
+
+
+def _adopt(first: InteractionDraft, winner: InteractionDraft) -> None:
+    """Give the batch's first draft of a key the content of a copy that beats it (its key and kind stay)."""
+    for name in ("occurred_at", "ends_at", "subject", "direction", "thread_key", "snippet", "body", "content_hash",
+                 "status"):
+        setattr(first, name, getattr(winner, name))
+    first.participants = [replace(p) for p in winner.participants]
+    first.details = dict(winner.details)
