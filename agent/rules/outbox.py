@@ -146,6 +146,7 @@ class Outbox:
         counts: Counter[str] = Counter()
         with self.store.unit_of_work() as session:
             counts.update(self._settle_stale(session, now))
+            session.flush()
             ids = self._claim(session, now, limit)
         for row_id in ids:
             counts[self.deliver_one(row_id, now)] += 1

@@ -169,9 +169,10 @@ def _domains(session, domains) -> dict[str, int]:
 
 
 class WebhookReceiver:
-    """A local HTTP endpoint recording every POST (headers, body); ``answers`` pops a status code per request."""
+    """A local HTTP endpoint recording every POST (headers, body); ``answers`` pops a status code (or a
+    (code, headers) pair) per request, 200 once they run out."""
 
-    def __init__(self, answers: list[int] | None = None) -> None:
+    def __init__(self, answers: list | None = None) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -185,8 +186,11 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                    code = receiver.answers.pop(0) if receiver.answers else 200
+                    answer = receiver.answers.pop(0) if receiver.answers else 200
+                code, headers = answer if isinstance(answer, tuple) else (answer, {})
                 self.send_response(code)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
