@@ -80,3 +80,31 @@ def sign_in(store: TokenStore, name: str, identity: IdentityServer, username: st
         identity.approve(code, username)
 
     return store.tokens(name).login(approve)
+
+
+# ---- EWS ------------------------------------------------------------------------------------------------------
+EWS_PASSWORD = "ews-secret"
+
+
+@pytest.fixture(scope="session")
+def ews_session(identity_server: IdentityServer) -> Iterator[Any]:
+    from tests.microsoft.ews_server import EwsServer
+
+    with EwsServer(Mailbox(USER), users={USER: EWS_PASSWORD}, identity=identity_server) as server:
+        yield server
+
+
+@pytest.fixture
+def ews_server(ews_session) -> Iterator[Any]:
+    """The session's EWS server (plain HTTP, Basic or Bearer auth) with an empty mailbox."""
+    ews_session.mailbox = Mailbox(USER)
+    ews_session.failures.clear()
+    ews_session.clear_log()
+    ews_session.operations.clear()
+    yield ews_session
+    ews_session.failures.clear()
+
+
+def ews_spec(ews, name: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"name": name or f"ews-{next(_names)}", "kind": "ews", "email": USER, "url": ews.url, "auth": "basic",
+            "password": EWS_PASSWORD, "server_version": "Exchange2016", **extra}
