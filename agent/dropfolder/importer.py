@@ -139,7 +139,7 @@ class DropImporter:
     def _upsert(session, values: dict) -> None:
         stmt = dialect_insert(session, DroppedFile)
         stmt = stmt.on_conflict_do_update(index_elements=["content_hash"],
-                                          set_={k: getattr(stmt.excluded, k) for k in values if k != "content_hash"})
+                                          set_={k: stmt.excluded[k] for k in values if k != "content_hash"})
         session.execute(stmt, [values])
 
     @staticmethod
