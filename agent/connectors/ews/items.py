@@ -14,7 +14,7 @@ Meetings
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from agent.connectors.graph.documents import EventFields, MailFields, Person, header_block
 from agent.records import Visibility
@@ -87,8 +87,11 @@ def event_fields(item, *, uid: str, base=None, recurrence_id=None, description: 
     organizer = _box(getattr(source, "organizer", None))
     attendees = _people(getattr(source, "required_attendees", None), "REQ-PARTICIPANT") + \
         _people(getattr(source, "optional_attendees", None), "OPT-PARTICIPANT")
+    start, end = utc(item.start), utc(item.end)
+    if not isinstance(end, datetime):
+        end += timedelta(days=1)  # exchangelib gives an all-day event's last day; iCalendar's DTEND is exclusive
     return EventFields(
-        uid=uid, start=utc(item.start), end=utc(item.end), summary=item.subject or "",
+        uid=uid, start=start, end=end, summary=item.subject or "",
         location=item.location or "", description=description,
         status="CANCELLED" if getattr(item, "is_cancelled", False) else "CONFIRMED",
         recurrence_id=utc(recurrence_id) if recurrence_id is not None else None,

@@ -85,10 +85,11 @@ def open_account(settings, *, token: Callable[[], str] | None = None) -> Account
         credentials = TokenCredentials(token)
     else:
         credentials = Credentials(settings.login, settings.password.reveal())
+    if BaseProtocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter:
+        # installed before any session exists: exchangelib pools sessions per server across Account objects
+        BaseProtocol.HTTP_ADAPTER_CLS = PrivateCaAdapter
     if settings.ca_file and settings.url:
         PrivateCaAdapter.ca_files[urlsplit(settings.url).netloc] = str(settings.ca_file)
-        if BaseProtocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter:
-            BaseProtocol.HTTP_ADAPTER_CLS = PrivateCaAdapter
     BaseProtocol.TIMEOUT = settings.timeout
     version = server_version(settings.server_version)
     if settings.autodiscover:
