@@ -113,9 +113,10 @@ class RulesService:
             meetings.emit_ended(now)  # the meetings feature writes meeting.ended events; the tick consumes them
         return self.scheduler().tick(now)
 
-    def deliver_outbox(self, now: datetime | None = None) -> dict[str, int]:
+    def deliver_outbox(self, now: datetime | None = None, *, limit: int = 100) -> dict[str, int]:
         """Deliver due outbox rows (rule mails at most once, webhooks at least once with an idempotency key)."""
-        return Outbox(self.service.store, self.options, self.settings.smtp, self.owner).deliver(self._now(now))
+        outbox = Outbox(self.service.store, self.options, self.settings.smtp, self.owner)
+        return outbox.deliver(self._now(now), limit=limit)
 
     def run_due(self, now: datetime | None = None) -> dict[str, Any]:
         now = self._now(now)
