@@ -25,7 +25,7 @@ from agent.rules.outbox import Outbox
 from agent.rules.schedule import BusinessCalendar
 from agent.rules.spec import RuleSpec, parse_rules
 from agent.store.models_crm import Contact
-from agent.store.models_rules import Deal, OutboxMessage, RuleFiring, Task, Timer
+from agent.store.models_rules import Deal, OutboxMessage, Task, Timer
 
 
 def _iso(value: datetime | None, zone) -> str | None:
@@ -272,18 +272,7 @@ class RulesService:
     # ------------------------------------------------------------------ explain
 
     def log_for_interaction(self, session, interaction_id: int) -> list[dict[str, Any]]:
+        from agent.rules.timers import rules_for_interaction
+
         return rules_for_interaction(session, interaction_id, self.zone)
 
-
-def rules_for_interaction(session, interaction_id: int, zone) -> list[dict[str, Any]]:
-    """What rules did because of an interaction: timers it armed or cancelled, and the rule log about it."""
-    armed = session.scalars(select(Timer).where(Timer.interaction_id == interaction_id).order_by(Timer.id)).all()
-    cancelled = session.scalars(select(Timer).where(Timer.cancelled_by_id == interaction_id).order_by(Timer.id)).all()
-    out = [{"rule": t.rule, "did": "armed", "timer": t.id, "status": t.status, "due_at": _iso(t.due_at, zone),
-            "outcome": t.outcome} for t in armed]
-    out += [{"rule": t.rule, "did": "cancelled", "timer": t.id, "status": t.status, "due_at": _iso(t.due_at, zone),
-             "outcome": t.outcome} for t in cancelled]
-    for entry in session.scalars(select(RuleFiring).where(RuleFiring.interaction_id == interaction_id,
-                                                          RuleFiring.decision == "not-a-reply")):
-        out.append({"rule": entry.rule or "(all rules)", "did": "ignored as a reply", "reasons": entry.reasons})
-    return out

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from agent.rules.engine import CancelCandidate
@@ -219,5 +219,31 @@ def candidates_for(session: Session, kinds: set[str], thread_key: str | None, me
 # ------------------------------------------------------------------------------------------- reading
 
 
-def count_by_status(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).tuples())
+def _iso(value: datetime | None, zone) -> str | None:
+    return value.astimezone(zone).isoformat() if value else None
+
+
+def rules_for_interaction(session, interaction_id: int, zone) -> list[dict[str, Any]]:
+    """What rules did because of an interaction: timers it armed or cancelled, and the rule log about it."""
+    armed = session.scalars(select(Timer).where(Timer.interaction_id == interaction_id).order_by(Timer.id)).all()
+    cancelled = session.scalars(select(Timer).where(Timer.cancelled_by_id == interaction_id).order_by(Timer.id)).all()
+    why: dict[int, list[str]] = {}
+    for timer_id, reasons in session.execute(select(RuleFiring.timer_id, RuleFiring.reasons).where(
+            RuleFiring.timer_id.in_([t.id for t in armed]), RuleFiring.decision.in_(("armed", "cancelled", "missed")))
+            .order_by(RuleFiring.id)):
+        why.setdefault(timer_id, list(reasons))
+    out = [{"rule": t.rule, "did": "armed", "timer": t.id, "status": t.status, "due_at": _iso(t.due_at, zone),
+            "outcome": t.outcome, "why": why.get(t.id, [])} for t in armed]
+    out += [{"rule": t.rule, "did": "cancelled", "timer": t.id, "status": t.status, "due_at": _iso(t.due_at, zone),
+             "outcome": t.outcome} for t in cancelled]
+    for entry in session.scalars(select(RuleFiring).where(RuleFiring.interaction_id == interaction_id,
+                                                          RuleFiring.decision == "not-a-reply")):
+        out.append({"rule": entry.rule or "(all rules)", "did": "ignored as a reply", "reasons": entry.reasons})
+    for entry in out:
+        if entry["did"] == "ignored as a reply":
+            entry["text"] = f"not a reply for any rule: {'; '.join(entry['reasons'])}"
+            continue
+        due = f"due {entry['due_at'][:16].replace('T', ' ')}" if entry["due_at"] else ""
+        entry["text"] = (f"{entry['rule']}: {entry['did']} timer {entry['timer']} ({due}), now {entry['status']}"
+                         + (f" — {entry['outcome']}" if entry["outcome"] else ""))
+    return out

@@ -114,5 +114,12 @@ def _explain_interaction(session: Session, interaction: Interaction, zone: ZoneI
         "sightings": [{"location": loc, "mailbox": f"{acc}/{tgt}", "seen_at": seen.isoformat()} for loc, acc, tgt, seen in sightings],
         "participants": links,
         "repairs": interaction.details.get("repairs", []),
-        "rules": interaction.details.get("rules", []),
+        "rules": _rules(session, interaction.id, zone),
     }
+
+
+def _rules(session: Session, interaction_id: int, zone: ZoneInfo) -> list[dict]:
+    """Timers this interaction armed or cancelled, and whether rules ignored it as a reply."""
+    from agent.rules.timers import rules_for_interaction
+
+    return rules_for_interaction(session, interaction_id, zone)

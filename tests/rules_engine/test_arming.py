@@ -250,3 +250,23 @@ def test_a_meeting_with_the_contact_cancels_and_a_meeting_that_ended_arms_its_ru
     (task,) = world.tasks()
     assert task["title"] == "Compte rendu : Visite chantier ACME" and task["assignee"] == CLAIRE
     assert world.rules.tick().get("meetings_ended", 0) == 0  # consumed once
+
+
+def test_explain_shows_the_rules_an_interaction_armed_or_cancelled(make_world):
+    world = make_world()
+    sent = quote(world)
+    world.ingest(sent, mailbox="claire/Sent")
+    quote_id = world.last_ids[0]
+    world.clock.advance(timedelta(hours=1))
+    world.ingest(reply_to(world, sent, headers={"Auto-Submitted": "auto-replied"}))
+    absence_id = world.last_ids[0]
+    world.clock.advance(timedelta(hours=1))
+    world.ingest(reply_to(world, sent))
+    reply_id = world.last_ids[0]
+    (armed,) = world.service.explain(str(quote_id))["rules"]
+    assert armed["did"] == "armed" and armed["status"] == "cancelled"
+    assert "skipped Fri 2026-05-08: Victory Day" in armed["why"]
+    (cancelled,) = world.service.explain(str(reply_id))["rules"]
+    assert cancelled["did"] == "cancelled" and cancelled["text"].startswith("relance-devis: cancelled timer")
+    (ignored,) = world.service.explain(str(absence_id))["rules"]
+    assert ignored["text"] == "not a reply for any rule: auto-reply: does not count as a reply"
