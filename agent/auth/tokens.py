@@ -176,7 +176,11 @@ class AccountTokens:
                 self._remember_expiry(record.meta, result, now)
                 record.meta.update(refreshed_at=_iso(now), error="", error_at=None)
                 record.secret = self._cache.serialize()
-                self.file.write(record)  # before the token leaves this method: see the module docstring
+                try:
+                    self.file.write(record)  # before the token leaves this method: see the module docstring
+                except OSError as exc:
+                    raise TemporaryError(f"account {self.name}: could not store the refreshed token ({exc}); "
+                                         "it was not used, the stored one still works") from None
             return AccessToken(result["access_token"], now + timedelta(seconds=int(result.get("expires_in", 0) or 0)))
 
     def _remember_expiry(self, meta: dict, result: dict, now: datetime) -> None:
@@ -224,6 +228,10 @@ class _classified:
             return False
         if isinstance(exc, requests.exceptions.SSLError):
             raise AuthError(f"{self.where}: TLS certificate rejected: {exc}", fix="check the authority URL or oauth2.ca_file") from None
+        if isinstance(exc, msal.exceptions.MsalServiceError):  # an HTTP error status from the sign-in service
+            if getattr(exc, "error", None) in _AUTH_ERRORS:
+                raise AuthError(f"{self.where}: {exc}", fix="sign in again") from None
+            raise TemporaryError(f"{self.where}: sign-in service: {exc}") from None
         if isinstance(exc, requests.exceptions.RequestException):
             raise TemporaryError(f"{self.where}: {type(exc).__name__}: {exc}") from None
         if isinstance(exc, ValueError):  # msal: authority discovery failed, malformed answers

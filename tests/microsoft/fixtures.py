@@ -52,6 +52,7 @@ def graph_server(graph_session: GraphServer, identity_server: IdentityServer) ->
     identity_server.strict_rotation = False
     identity_server.down = False
     identity_server.expires_in = 3600
+    identity_server.token_requests.clear()
     yield graph_session
     graph_session.failures.clear()
 
