@@ -62,7 +62,13 @@ def open_client(account, *, token: Callable[[], str] | None = None) -> IMAPClien
                 access = token() if token else (account.oauth2_token.reveal() if account.oauth2_token else None)
                 if not access:
                     raise UserError(f"{where}: auth = \"oauth2\" needs oauth2_token or `crm-agent accounts login {account.name}`")
-                client.oauth2_login(account.username, access)
+                try:
+                    client.oauth2_login(account.username, access)
+                except LoginError as exc:
+                    if any(str(code) in str(exc) for code in _TEMPORARY_LOGIN_CODES):
+                        raise
+                    fix = f"run crm-agent accounts login {account.name}" if token else "renew oauth2_token in the config"
+                    raise AuthError(f"{where}: XOAUTH2 login refused: {exc}", fix=fix) from None
             else:
                 if account.password is None:
                     raise UserError(f"{where}: password is not set")
