@@ -33,6 +33,11 @@ _COLLECTION_PROPS = (
     "<d:prop><d:displayname/><d:resourcetype/><c:supported-calendar-component-set/><cs:getctag/><d:sync-token/>"
     "</d:prop></d:propfind>"
 )
+# Discovery leaves getctag and sync-token out: a server computes them over every object of every calendar.
+_DISCOVERY_PROPS = (
+    '<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><d:displayname/><d:resourcetype/><c:supported-calendar-component-set/></d:prop></d:propfind>"
+)
 _ETAG_PROPS = '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
@@ -262,20 +267,22 @@ class DavSession:
 
     # ------------------------------------------------------------------ discovery and collection state
 
-    def describe(self, path: str, depth: int = 0) -> list[Collection]:
+    def describe(self, path: str, depth: int = 0, *, state: bool = True) -> list[Collection]:
+        """Collections at ``path`` (and below, depth 1); ``state`` adds getctag and sync-token."""
         with classified(f"PROPFIND {path}"):
-            response = self.client.propfind(self.url(path), props=_COLLECTION_PROPS, depth=depth)
+            body = _COLLECTION_PROPS if state else _DISCOVERY_PROPS
+            response = self.client.propfind(self.url(path), props=body, depth=depth)
             return parse_collections(_check(response, f"PROPFIND {path}"))
 
     def calendars(self) -> list[Collection]:
         """The configured URL itself when it is a calendar, else the calendars of the principal's home set."""
         start = href_path(self.account.url) or "/"
-        own = [c for c in self.describe(start) if c.path.rstrip("/") == start.rstrip("/")]
+        own = [c for c in self.describe(start, state=False) if c.path.rstrip("/") == start.rstrip("/")]
         if own and own[0].is_calendar:
             return own
         with classified("finding the calendars (principal, calendar-home-set)"):
             home = href_path(self.client.principal().calendar_home_set.url)
-        return [c for c in self.describe(home, depth=1) if c.is_calendar]
+        return [c for c in self.describe(home, depth=1, state=False) if c.is_calendar]
 
     def state(self, path: str) -> Collection:
         found = [c for c in self.describe(path) if c.path.rstrip("/") == path.rstrip("/")]
