@@ -79,7 +79,9 @@ def show_meetings(rows: list[dict]) -> None:
 
 
 def show_import(result: dict) -> None:
-    rows = [(Path(f["file"]).name, f["status"], f["kind"], f["items"], f["reason"], f["moved_to"] or "") for f in result["files"]]
+    rows = [(Path(f["file"]).name, f["status"], f["kind"], f["items"], f["reason"], f["moved_to"] or "")
+            for f in result["files"]]
     console.print(table(None, ["file", "status", "kind", "items", "reason", "moved to"], rows))
     t = result["totals"]
-    console.print(f"{t['imported']} imported, {t['duplicate']} already imported, {t['rejected']} rejected", markup=False)
+    console.print(f"{t['imported']} imported, {t['duplicate']} already imported, {t['rejected']} rejected",
+                  markup=False)

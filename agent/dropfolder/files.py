@@ -39,7 +39,9 @@ def file_kind(path: Path) -> str | None:
 def is_candidate(path: Path) -> bool:
     """A file the drop folder should look at: not hidden, not a partial download, not a .reason file."""
     name = path.name
-    return not name.startswith((".", "~$")) and not name.lower().endswith(PARTIAL_SUFFIXES) and not name.endswith(".reason")
+    if name.startswith((".", "~$")) or name.endswith(".reason"):
+        return False
+    return not name.lower().endswith(PARTIAL_SUFFIXES)
 
 
 def content_hash(data: bytes) -> str:
@@ -65,8 +67,9 @@ def read_items(path: Path, data: bytes, account: str) -> DroppedItems:
         messages = _mbox_messages(path)
         if not messages:
             raise Rejected("no message found: an mbox file starts each message with a 'From ' line")
-        raws = tuple(RawItem(ItemRef(f"{location}/{n}", f"{digest}/{n}", digest[:16]), m, received_at=mtime, size=len(m))
-                     for n, m in enumerate(messages, start=1))
+        raws = tuple(RawItem(ItemRef(f"{location}/{n}", f"{digest}/{n}", digest[:16]), message, received_at=mtime,
+                             size=len(message))
+                     for n, message in enumerate(messages, start=1))
         return DroppedItems(kind, digest, raws)
     if kind == "ics":
         if b"BEGIN:VCALENDAR" not in data[:4096].upper() and b"BEGIN:VEVENT" not in data.upper():

@@ -102,7 +102,8 @@ class DropImporter:
             target_kind = "calendar" if items.kind == "ics" else "mail"
             [target] = sync_repo.ensure_targets(session, row, [TargetRef(ACCOUNT, target_kind, target_kind, "other",
                                                                          "dropped files")], now)
-            factory = ContextFactory(self.service.settings, self.account, rules=self.service.rules_hook(), calendar=hook)
+            factory = ContextFactory(self.service.settings, self.account, rules=self.service.rules_hook(),
+                                     calendar=hook)
             batch = run_batch(list(items.raws), factory(session, target), now)
             self._record(items.content_hash, path, items.kind, "imported", "", len(items.raws), now, session=session,
                          details=batch.report.as_dict())

@@ -130,6 +130,10 @@ def latest_replies(replies: Iterable[Reply]) -> dict[tuple[str, str, str], Reply
     return latest
 
 
+def _newer(a: Reply, b: Reply) -> bool:
+    return (a.sequence, a.replied_at) > (b.sequence, b.replied_at)
+
+
 def apply_replies(draft: InteractionDraft, replies: dict[tuple[str, str, str], Reply]) -> bool:
     """Set attendees' PARTSTAT from their answers to this version; True (and a new content hash) when any changed."""
     uid = draft.details.get("uid", "")
@@ -141,7 +145,7 @@ def apply_replies(draft: InteractionDraft, replies: dict[tuple[str, str, str], R
             continue
         reply = replies.get((uid, rid, p.address)) if rid else None
         series = replies.get((uid, "", p.address))
-        if series is not None and (reply is None or (series.sequence, series.replied_at) > (reply.sequence, reply.replied_at)):
+        if series is not None and (reply is None or _newer(series, reply)):
             reply = series
         if reply is not None and reply.sequence >= sequence and reply.partstat and reply.partstat != p.partstat:
             p.partstat = reply.partstat

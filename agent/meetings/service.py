@@ -80,7 +80,8 @@ class MeetingsService:
             files = [path]
         importer = DropImporter(self.service)
         outcomes = [importer.import_file(p, move=move).as_dict() for p in files]
-        totals = {status: sum(1 for o in outcomes if o["status"] == status) for status in ("imported", "duplicate", "rejected")}
+        totals = {status: sum(1 for o in outcomes if o["status"] == status)
+                  for status in ("imported", "duplicate", "rejected")}
         return {"path": str(path), "moved": move, "files": outcomes, "totals": totals}
 
     def drop_watcher(self, on_outcome=None):

@@ -63,7 +63,8 @@ def apply_reply_to_stored(session: Session, reply: Reply) -> list[int]:
         where = Interaction.identity_key == meeting_identity(reply.uid, reply.recurrence_id)
     else:
         series = meeting_identity(reply.uid, None)
-        where = (Interaction.identity_key == series) | Interaction.identity_key.startswith(series + "#", autoescape=True)
+        occurrence = Interaction.identity_key.startswith(series + "#", autoescape=True)
+        where = (Interaction.identity_key == series) | occurrence
     touched = []
     for interaction_id, details in session.execute(select(Interaction.id, Interaction.details).where(
             where, Interaction.kind == "meeting")):

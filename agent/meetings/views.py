@@ -43,7 +43,8 @@ def list_meetings(session: Session, zone: ZoneInfo, *, contact: str | None = Non
     calendars: dict[int, set[str]] = {}
     names: dict[int, str] = {}
     if ids:
-        for p in session.scalars(select(Participant).where(Participant.interaction_id.in_(ids)).order_by(Participant.id)):
+        stmt = select(Participant).where(Participant.interaction_id.in_(ids)).order_by(Participant.id)
+        for p in session.scalars(stmt):
             people.setdefault(p.interaction_id, []).append(p)
         for interaction_id, account, target in session.execute(
             select(Sighting.interaction_id, Account.name, SyncTarget.display)
@@ -53,11 +54,13 @@ def list_meetings(session: Session, zone: ZoneInfo, *, contact: str | None = Non
             calendars.setdefault(interaction_id, set()).add(f"{account}/{target}")
         contact_ids = {p.contact_id for ps in people.values() for p in ps if p.contact_id}
         if contact_ids:
-            names = {i: n for i, n in session.execute(select(Contact.id, Contact.display_name).where(Contact.id.in_(contact_ids)))}
+            stmt = select(Contact.id, Contact.display_name).where(Contact.id.in_(contact_ids))
+            names = {contact_id: name for contact_id, name in session.execute(stmt)}
     return [_row(m, people.get(m.id, []), sorted(calendars.get(m.id, ())), names, zone) for m in meetings]
 
 
-def _row(meeting: Interaction, people: list[Participant], seen_in: list[str], names: dict[int, str], zone: ZoneInfo) -> dict:
+def _row(meeting: Interaction, people: list[Participant], seen_in: list[str], names: dict[int, str],
+         zone: ZoneInfo) -> dict:
     details = meeting.details or {}
     organizer = next((p for p in people if p.role == "organizer"), None)
     return {

@@ -38,7 +38,8 @@ def event_from_mail(data: bytes) -> bytes:
     ).encode()
 
 
-def caldav_account(url: str, user: str | None = None, password: str | None = None, *, name: str = "cal", **extra) -> CalDavAccount:
+def caldav_account(url: str, user: str | None = None, password: str | None = None, *, name: str = "cal",
+                   **extra) -> CalDavAccount:
     values = {"name": name, "kind": "caldav", "url": url, **extra}
     if user is not None:
         values.update(username=user, password=password)
@@ -113,7 +114,8 @@ class XandikosSource(CalDavSource):
         self.calendar_id = f"c{uuid.uuid4().hex[:10]}"
         self.principal = client.principal()
         calendar = self.principal.make_calendar(name=f"Agenda {self.calendar_id}", cal_id=self.calendar_id)
-        super().__init__(str(calendar.url), client, caldav_account(xandikos.principal_url, calendars=[self.calendar_id]))
+        account = caldav_account(xandikos.principal_url, calendars=[self.calendar_id])
+        super().__init__(str(calendar.url), client, account)
 
     def invalidate(self):
         """The calendar was rebuilt (deleted and re-created from a backup with one more event): new history.

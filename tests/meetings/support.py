@@ -65,7 +65,8 @@ def calendar(*events: str, method: str | None = None) -> bytes:
 
 def invitation_mail(ics: bytes, *, sender: str, to: str, subject: str, date: datetime, message_id: str) -> bytes:
     """An email carrying an iTIP part as Outlook sends it: text/plain + text/calendar; method=..."""
-    method = next((line.split(":", 1)[1] for line in ics.decode().splitlines() if line.startswith("METHOD:")), "PUBLISH")
+    methods = [line.split(":", 1)[1] for line in ics.decode().splitlines() if line.startswith("METHOD:")]
+    method = methods[0] if methods else "PUBLISH"
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to

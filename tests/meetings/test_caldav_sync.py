@@ -4,7 +4,7 @@ edits in place, re-matched attendees, a refused sync-token, and one meeting seen
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import caldav
 import pytest
@@ -88,7 +88,8 @@ def test_a_series_becomes_one_meeting_per_occurrence_at_local_time(tmp_workspace
     service.close()
 
 
-def test_edits_update_occurrences_in_place_and_deletion_keeps_history(tmp_workspace, radicale, caldav_user, agenda, clock):
+def test_edits_update_occurrences_in_place_and_deletion_keeps_history(tmp_workspace, radicale, caldav_user, agenda,
+                                                                      clock):
     agenda.put("series.ics", SERIES_ICS)
     service = make(tmp_workspace, radicale, caldav_user, clock)
     service.sync()
@@ -124,8 +125,8 @@ def test_cancelling_the_series_cancels_every_occurrence(tmp_workspace, radicale,
 
 
 def test_an_added_attendee_is_linked_to_their_contact(tmp_workspace, radicale, caldav_user, agenda, clock):
-    (tmp_workspace / "contacts.csv").write_text("Prénom;Nom;Email;Société\nPaul;Durif;paul@durif-bois.fr;Durif Bois\n",
-                                                encoding="utf-8")
+    (tmp_workspace / "contacts.csv").write_text(
+        "Prénom;Nom;Email;Société\nPaul;Durif;paul@durif-bois.fr;Durif Bois\n", encoding="utf-8")
     single = vevent("visite@atelier-durand.fr", "20261126T100000", "20261126T110000", summary="Visite")
     agenda.put("visite.ics", calendar(single))
     service = make(tmp_workspace, radicale, caldav_user, clock)
@@ -186,7 +187,7 @@ def test_meetings_list_filters_by_contact_and_local_days(tmp_workspace, radicale
     meetings = service.feature("meetings")
     assert [r["start"][:10] for r in meetings.list(contact="autre@client.fr")] == ["2026-11-25"]
     # local days: the 23:30 meeting belongs to the 25th in Paris although it is the 25th 22:30 UTC
-    days = [r["start"][:16] for r in meetings.list(since=datetime(2026, 11, 24).date(), until=datetime(2026, 11, 26).date())]
+    days = [r["start"][:16] for r in meetings.list(since=date(2026, 11, 24), until=date(2026, 11, 26))]
     assert days == ["2026-11-24T09:30", "2026-11-25T23:30"]
     assert len(meetings.list(contact=CLIENT)) == 7
     service.close()

@@ -44,7 +44,8 @@ def test_list_as_json_with_filters(config):
     assert rows[0]["attendees"] == [{"address": CLIENT, "name": "", "partstat": "ACCEPTED", "internal": False}]
     only = json.loads(run(config, "meetings", "list", "--json", "--contact", "autre@client.fr").output)
     assert [r["identity_key"] for r in only] == ["ical:c@x.fr"]
-    window = json.loads(run(config, "meetings", "list", "--json", "--since", "2026-12-01", "--until", "2026-12-04").output)
+    window = json.loads(run(config, "meetings", "list", "--json", "--since", "2026-12-01",
+                            "--until", "2026-12-04").output)
     assert [r["subject"] for r in window] == ["Pose", "Rendez-vous"]  # the two-day event overlaps 1 December
 
 

@@ -29,8 +29,8 @@ def request(sequence: int = 0, *, claire: str = "NEEDS-ACTION", start: str = "20
                            extra=extra, recurrence_id=recurrence_id), method=method)
 
 
-def mail(ics: bytes, n: int, *, sender: str = CLIENT, to: str = CLAIRE, subject: str = "Invitation : Visite de chantier",
-         extra_headers: dict[str, str] | None = None) -> bytes:
+def mail(ics: bytes, n: int, *, sender: str = CLIENT, to: str = CLAIRE,
+         subject: str = "Invitation : Visite de chantier", extra_headers: dict[str, str] | None = None) -> bytes:
     data = invitation_mail(ics, sender=sender, to=to, subject=subject, date=NOW - timedelta(days=10 - n),
                            message_id=f"invite-{n}@boulangerie-lemaire.fr")
     for name, value in (extra_headers or {}).items():
@@ -128,7 +128,8 @@ def test_cancelling_one_occurrence_of_an_invited_series(tmp_path, inbox):
     service.sync()
     rows = meetings(service)
     assert [(r["start"][:10], r["status"]) for r in rows] == [
-        ("2026-11-05", "CONFIRMED"), ("2026-11-12", "CANCELLED"), ("2026-11-19", "CONFIRMED"), ("2026-11-26", "CONFIRMED")]
+        ("2026-11-05", "CONFIRMED"), ("2026-11-12", "CANCELLED"), ("2026-11-19", "CONFIRMED"),
+        ("2026-11-26", "CONFIRMED")]
     service.close()
 
 

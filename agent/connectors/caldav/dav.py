@@ -200,7 +200,8 @@ def classified(what: str) -> Iterator[None]:
         raise TemporaryError(f"{what}: the server asks to slow down", retry_after=exc.retry_after_seconds) from None
     except error.AuthorizationError as exc:
         if exc.status == 403:
-            raise AuthError(f"{what}: access refused (403)", fix="check that this login may read the calendar") from None
+            raise AuthError(f"{what}: access refused (403)",
+                            fix="check that this login may read the calendar") from None
         raise AuthError(f"{what}: login refused", fix="check the username and password in the config") from None
     except error.DAVError as exc:
         raise TemporaryError(f"{what}: server said {exc.status or ''} {exc.reason}".replace("  ", " ")) from None
@@ -209,7 +210,8 @@ def classified(what: str) -> Iterator[None]:
                         fix="check the URL, or set ca_file for a private certificate authority") from None
     except _HTTP_ERRORS as exc:
         if isinstance(exc.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            raise AuthError(f"{what}: TLS certificate rejected", fix="set ca_file for a private certificate authority") from None
+            raise AuthError(f"{what}: TLS certificate rejected",
+                            fix="set ca_file for a private certificate authority") from None
         raise TemporaryError(f"{what}: {type(exc).__name__}: {exc}") from None
     except (TimeoutError, ConnectionError, OSError) as exc:
         raise TemporaryError(f"{what}: {exc}") from None

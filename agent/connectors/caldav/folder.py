@@ -78,7 +78,9 @@ class IcsFolderConnector:
 
     def probe(self, target: TargetRef, cursor: str) -> bool:
         state = FolderCursor.from_json(cursor)
-        return state is None or state.after is not None or self._stamp(self._versions(self._files(target))) != state.stamp
+        if state is None or state.after is not None:
+            return True
+        return self._stamp(self._versions(self._files(target))) != state.stamp
 
     def list_changes(self, target: TargetRef, cursor: str, *, limit: int) -> ChangeSet:
         state = FolderCursor.from_json(cursor) or FolderCursor()
