@@ -18,9 +18,12 @@ def _iso(value: datetime | None) -> str | None:
 def status_view(session: Session, settings, now: datetime) -> dict:
     """Everything `crm-agent status` prints; ``healthy`` is False when an account failed or lags too much."""
     configured = {a.name: a for a in settings.accounts}
-    pending = dict(session.execute(select(PendingRef.target_id, func.count()).group_by(PendingRef.target_id)).tuples())
+    # .all(), not .tuples(): SQLAlchemy 2.1 deprecates tuples() and an ORM session's result no longer supports it
+    pending = dict(session.execute(select(PendingRef.target_id, func.count()).group_by(PendingRef.target_id)).all())
     accounts = []
     problems: list[str] = []
+    warnings: list[str] = []
+    tokens = _token_states(settings, now)
     lag_limit: timedelta = settings.sync.lag_warning
     rows = {a.name: a for a in session.scalars(select(Account))}
     for name in list(configured) + [n for n in rows if n not in configured]:
@@ -55,6 +58,13 @@ def status_view(session: Session, settings, now: datetime) -> dict:
                     problems.append(f"{name}/{t.display or t.name}: last success {int(lag // 60)} min ago")
         if cfg is not None and cfg.enabled and entry["error"] and not entry["targets"]:
             problems.append(f"{name}: {entry['error']}")
+        token = tokens.get(name)
+        if token is not None:
+            entry["token"] = token  # OAuth2 sign-in: expiry, days left, and the fix when it needs one
+            if cfg is not None and cfg.enabled and token["state"] in ("missing", "revoked", "expired"):
+                problems.append(f"{name}: {token['warning']} — {token['fix']}")
+            elif cfg is not None and cfg.enabled and token["state"] == "expiring":
+                warnings.append(f"{name}: {token['warning']} — {token['fix']}")
         accounts.append(entry)
     totals = {
         "interactions": session.scalar(select(func.count()).select_from(Interaction)) or 0,
@@ -65,4 +75,16 @@ def status_view(session: Session, settings, now: datetime) -> dict:
         "skipped": session.scalar(select(func.count()).select_from(SkippedItem)) or 0,
         "pending": sum(pending.values()),
     }
-    return {"generated_at": now.isoformat(), "healthy": not problems, "problems": problems, "accounts": accounts, "totals": totals}
+    return {"generated_at": now.isoformat(), "healthy": not problems, "problems": problems, "warnings": warnings,
+            "accounts": accounts, "totals": totals}
+
+
+def _token_states(settings, now: datetime) -> dict[str, dict]:
+    """Token state per OAuth2 account (read from the token files' plain part: no key, no network)."""
+    from agent.auth.store import TokenStore
+    from agent.errors import UserError
+
+    try:
+        return {entry["account"]: entry for entry in TokenStore(settings.accounts).status(now)}
+    except UserError:  # a broken oauth2 table: `config check` and the sync name it; status shows the rest
+        return {}

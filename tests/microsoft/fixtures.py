@@ -53,6 +53,7 @@ def graph_server(graph_session: GraphServer, identity_server: IdentityServer) ->
     identity_server.down = False
     identity_server.expires_in = 3600
     identity_server.token_requests.clear()
+    identity_server.auto_approve = None
     yield graph_session
     graph_session.failures.clear()
 

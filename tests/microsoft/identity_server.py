@@ -55,6 +55,7 @@ class IdentityServer(ProtocolServer):
         self.expires_in = 3600
         self.strict_rotation = False
         self.down = False  # answer 503 temporarily_unavailable
+        self.auto_approve: str | None = None  # a user who approves every new device code at once (CLI tests)
 
     @property
     def authority(self) -> str:
@@ -114,7 +115,7 @@ class IdentityServer(ProtocolServer):
             return Response.json({"error": "unauthorized_client", "error_description": "AADSTS700016: unknown app"}, 400)
         device_code, user_code = secrets.token_urlsafe(16), secrets.token_hex(4).upper()
         with self.lock:
-            self.device_codes[device_code] = {"user_code": user_code, "approved_by": None,
+            self.device_codes[device_code] = {"user_code": user_code, "approved_by": self.auto_approve,
                                               "scopes": form.get("scope", "").split(), "client_id": form["client_id"]}
         uri = f"{self.base_url}/devicelogin"
         return Response.json({"device_code": device_code, "user_code": user_code, "verification_uri": uri,
