@@ -5,7 +5,8 @@ of the asked span) only when it meets an instance past it. A rule whose filters 
 therefore walks every day up to year 9999 — seconds of CPU per rule — and a dense rule started long ago
 (``FREQ=MINUTELY`` since 1990) generates millions of instances before the window. Both are refused here, cheaply:
 
-- ``rrule:invalid:<uid>``: dateutil cannot read it, BYSETPOS points past what one period can hold, or the day
+- ``rrule:invalid:<uid>``: dateutil cannot read it, BYSETPOS points past what one period can hold (or comes with a
+  sub-daily FREQ, which no calendar writes and dateutil may never match), or the day
   filters match no day at all (checked with a YEARLY probe over the same filters, which needs at most one pass
   per year to the end of the calendar, ~0.2 s in the worst case, and is skipped for rules without day filters);
 - ``rrule:too-dense:<uid>``: more than ``density_limit`` instances would be generated from DTSTART to the window
@@ -38,6 +39,7 @@ _FREQ_SECONDS = {
 _FREQ_RANK = {name: rank for rank, name in enumerate(_FREQ_SECONDS)}
 _DAYS_PER_PERIOD = {"WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}
 _DAY_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
+_SINGLE_VALUED = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST")
 _ALL_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
@@ -54,6 +56,13 @@ def make_safe(
     """One RRULE (an icalendar vRecur) → a bounded rule string, or a refusal with its repair code."""
     repairs: list[str] = []
     fields = vRecur({key.upper(): list(value) for key, value in rule.items()})
+    for name in _SINGLE_VALUED:
+        if len(fields.get(name) or []) > 1:
+            repairs.append(f"rrule:repeated:{name}")
+            fields[name] = fields[name][:1]
+    if fields.get("INTERVAL") and _as_int(fields["INTERVAL"][0], 0) < 1:
+        repairs.append("rrule:bad-interval")  # INTERVAL=0 would never advance: dateutil would loop for ever
+        fields.pop("INTERVAL")
     until_values = fields.get("UNTIL") or []
     until = _normalized_until(until_values[0], start, zone, repairs) if until_values else None
     if fields.get("COUNT") and _as_int(fields["COUNT"][0], 0) < 1:
@@ -94,8 +103,11 @@ def _instances_per_period(fields: vRecur, freq: str) -> int:
     days = 1
     if freq in _DAYS_PER_PERIOD and any(fields.get(name) for name in _DAY_FILTERS):
         days = _DAYS_PER_PERIOD[freq]
-        if freq == "WEEKLY" and fields.get("BYDAY"):
-            days = min(days, len(fields["BYDAY"]))
+        # Each listed month day or year day comes at most once a week or month, and once per month in a year.
+        per_value = {"WEEKLY": (1, 1, 1), "MONTHLY": (1, 1, 5), "YEARLY": (12, 1, 53)}[freq]
+        for name, times_each in zip(("BYMONTHDAY", "BYYEARDAY", "BYDAY"), per_value, strict=True):
+            if fields.get(name):
+                days = min(days, len(fields[name]) * times_each)
     times = 1
     for name, unit_rank in (("BYHOUR", 2), ("BYMINUTE", 1), ("BYSECOND", 0)):
         if _FREQ_RANK[freq] > unit_rank:
@@ -107,6 +119,8 @@ def _setpos_possible(fields: vRecur, freq: str) -> bool:
     positions = [_as_int(value, 0) for value in fields.get("BYSETPOS") or []]
     if not positions:
         return True
+    if _FREQ_RANK[freq] < _FREQ_RANK["DAILY"]:
+        return False  # dateutil may never match a sub-daily BYSETPOS (and walk to 9999); no calendar writes one
     limit = _instances_per_period(fields, freq)
     return all(position != 0 and abs(position) <= limit for position in positions)
 
