@@ -9,7 +9,8 @@ answers; an iTIP REPLY is stored and applied to the meeting it answers, and give
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -47,6 +48,7 @@ class CalendarHook:
         self.max_occurrences = getattr(account, "max_occurrences", _MAX_OCCURRENCES)
         self._batch = None
         self._batch_drafts: dict[str, InteractionDraft] = {}
+        self._sighted: dict | None = None
 
     # ------------------------------------------------------------------ parsing
 
@@ -68,6 +70,8 @@ class CalendarHook:
         drafts = [meeting_draft(m, batch.ctx.policy, visibility, origin) for m in calendar.occurrences]
         if not drafts:
             return []
+        if origin == CALENDAR:
+            self._follow_moved_slots(drafts, item, batch)
         replies = latest_replies(store.replies_for(session, {d.details["uid"] for d in drafts}))
         stored = store.stored_copies(session, {d.identity_key for d in drafts})
         in_batch = self._drafts_of(batch)
@@ -86,9 +90,41 @@ class CalendarHook:
 
     def _drafts_of(self, batch) -> dict[str, InteractionDraft]:
         """identity key -> the first meeting draft of that key in this batch (earlier items included)."""
-        if self._batch is not batch:
-            self._batch, self._batch_drafts = batch, {}
+        self._for_batch(batch)
         return self._batch_drafts
+
+    def _for_batch(self, batch) -> None:
+        if self._batch is not batch:
+            self._batch, self._batch_drafts, self._sighted = batch, {}, None
+
+    def _follow_moved_slots(self, drafts: list[InteractionDraft], item, batch) -> None:
+        """A series whose start time changed gives every occurrence a new RECURRENCE-ID, so a new identity. The
+        occurrence this same calendar object gave on the same local day keeps its interaction (renamed to the new
+        identity, then updated) instead of staying behind as a removed twin of the moved one."""
+        fresh = [d for d in drafts if d.details.get("recurrence_id")]
+        if not fresh:
+            return
+        self._for_batch(batch)
+        if self._sighted is None:  # one query for every calendar object of the batch
+            locations = [i.raw.ref.location for i in batch.items if i.meetings is not None and i.parsed is None]
+            self._sighted = store.occurrences_sighted_at(batch.ctx.session, locations)
+        new_keys = {d.identity_key for d in drafts}
+        free = [s for s in self._sighted.get(item.raw.ref.location, ()) if s[1] not in new_keys]
+        if not free:
+            return
+        session = batch.ctx.session
+        taken = store.stored_keys(session, [d.identity_key for d in fresh])
+        zone = _zone(self.default_tz)
+        for draft in fresh:
+            if draft.identity_key in taken:
+                continue
+            series = f"ical:{draft.details['uid']}#"
+            day = draft.occurred_at.astimezone(zone).date()
+            same_day = [s for s in free if s[1].startswith(series) and s[2].astimezone(zone).date() == day]
+            if same_day:
+                kept = min(same_day, key=lambda s: abs(s[2] - draft.occurred_at))
+                store.rename(session, kept[0], draft.identity_key)
+                free.remove(kept)
 
     def _reply_to_batch(self, calendar: CalendarParse, session, batch) -> None:
         """Answers reach the meetings of this batch too: those are not stored yet when the reply is read."""
@@ -122,3 +158,10 @@ def _adopt(first: InteractionDraft, winner: InteractionDraft) -> None:
         setattr(first, name, getattr(winner, name))
     first.participants = [replace(p) for p in winner.participants]
     first.details = dict(winner.details)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent.meetings.drafts import Reply, StoredCopy
 from agent.pipeline.parse_ical import meeting_identity
-from agent.store.models import Interaction, Participant
+from agent.store.models import Interaction, Participant, Sighting
 from agent.store.models_meetings import AgentEvent, MeetingReply
 from agent.store.sql import chunks, dialect_insert
 
@@ -27,6 +27,33 @@ def stored_copies(session: Session, keys: Iterable[str]) -> dict[str, StoredCopy
         for key, content_hash, details, status in rows:
             details = details or {}
             found[key] = StoredCopy(content_hash, int(details.get("sequence", 0)), details.get("origin", ""), status)
+    return found
+
+
+def occurrences_sighted_at(session: Session, item_locations: Iterable[str],
+                           ) -> dict[str, list[tuple[int, str, datetime]]]:
+    """item location -> (interaction id, identity key, start) of the meetings sighted there."""
+    found: dict[str, list[tuple[int, str, datetime]]] = {}
+    for part in chunks(sorted(set(item_locations)), 500):
+        rows = session.execute(
+            select(Sighting.item_location, Interaction.id, Interaction.identity_key, Interaction.occurred_at)
+            .join(Interaction, Interaction.id == Sighting.interaction_id)
+            .where(Sighting.item_location.in_(part), Interaction.kind == "meeting")
+        )
+        for location, interaction_id, key, start in rows:
+            found.setdefault(location, []).append((interaction_id, key, start))
+    return found
+
+
+def rename(session: Session, interaction_id: int, identity_key: str) -> None:
+    """Give a stored occurrence the identity its slot has now (see CalendarHook._follow_moved_slots)."""
+    session.execute(update(Interaction).where(Interaction.id == interaction_id).values(identity_key=identity_key))
+
+
+def stored_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(list(keys), 500):
+        found.update(session.scalars(select(Interaction.identity_key).where(Interaction.identity_key.in_(part))))
     return found
 
 

@@ -203,3 +203,23 @@ def test_xandikos_calendar_through_the_pipeline(tmp_workspace, xandikos, clock):
     assert service.sync()["targets"][0]["listed"] == 0
     assert [r["status"] for r in by_start(service)].count("CANCELLED") == 1
     service.close()
+
+
+def test_moving_the_whole_series_updates_its_occurrences_in_place(tmp_workspace, radicale, caldav_user, agenda, clock):
+    weekly = calendar(vevent("weekly@atelier-durand.fr", "20261103T093000", "20261103T103000", summary="Point",
+                             extra="RRULE:FREQ=WEEKLY;COUNT=6\nEXDATE;TZID=Europe/Paris:20261117T093000"))
+    agenda.put("weekly.ics", weekly)
+    service = make(tmp_workspace, radicale, caldav_user, clock)
+    service.sync()
+    before = {r["start"][:10]: r["id"] for r in by_start(service)}
+    assert len(before) == 5
+    # 09:30 becomes 10:00: every RECURRENCE-ID changes, yet each day's meeting is the same interaction, updated
+    later = weekly.replace(b"T093000", b"T100000").replace(b"T103000", b"T110000")
+    agenda.put("weekly.ics", later)
+    result = service.sync()
+    assert result["totals"]["created"] == 0 and result["totals"]["updated"] == 5
+    rows = by_start(service)
+    assert {r["start"][:10]: r["id"] for r in rows} == before
+    assert {r["start"][11:16] for r in rows} == {"10:00"} and not any(r["removed"] for r in rows)
+    assert rows[0]["identity_key"] == "ical:weekly@atelier-durand.fr#20261103T090000Z"  # the new slot
+    service.close()
