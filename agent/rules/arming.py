@@ -73,16 +73,15 @@ def on_new_interactions(session: Session, engine: RuleEngine, rows: Sequence[Mai
 
 def _arm(session: Session, engine: RuleEngine, armings: Sequence[Arming], now: datetime, report: ArmReport) -> None:
     rows, notes = [], {}
-    for arming in armings:
+    queries = [timers.CancelQuery(frozenset(c.kind for c in a.rule.unless), a.event.thread_key, a.event.message_id,
+                                  a.event.contact.contact_id if a.event.contact else None, a.event.at)
+               for a in armings]
+    found = timers.candidates_for_many(session, [q for q in queries if q.kinds])
+    candidates = iter(found)
+    for arming, query in zip(armings, queries, strict=True):
         row = arming.row(now)
         late = lateness_verdict(arming.due_at, now, engine.options.grace)
-        cancel = None
-        if arming.rule.unless:
-            kinds = {c.kind for c in arming.rule.unless}
-            event = arming.event
-            found = timers.candidates_for(session, kinds, event.thread_key, event.message_id,
-                                          event.contact.contact_id if event.contact else None, event.at)
-            cancel = first_cancel(arming.rule, event.at, found)
+        cancel = first_cancel(arming.rule, arming.event.at, next(candidates)) if query.kinds else None
         if cancel is not None:
             row.update(status="cancelled", closed_at=now, cancelled_by_id=cancel.interaction_id,
                        outcome=f"cancelled when armed: {cancel.text} (unless {cancel.kind})")

@@ -142,28 +142,33 @@ def not_a_reply_ids(session: Session, interaction_ids: Iterable[int]) -> set[int
     return found
 
 
+_ROW_COLUMNS = (Interaction.id, Interaction.identity_key, Interaction.kind, Interaction.occurred_at,
+                Interaction.direction, Interaction.thread_key, Interaction.subject, Interaction.snippet, Interaction.body,
+                Interaction.message_id, Interaction.ends_at, Interaction.status, Interaction.details)
+
+
 def load_rows(session: Session, interaction_ids: Sequence[int]) -> dict[int, MailRow]:
-    """Stored interactions as MailRows (with participants and reply flags), by id."""
-    rows: dict[int, MailRow] = {}
-    parts: dict[int, list[PartRow]] = {}
+    """Stored interactions as MailRows (with participants and reply flags), by id; columns only, no ORM objects,
+    so replaying a large history stays fast."""
     ids = list(dict.fromkeys(interaction_ids))
+    parts: dict[int, list[PartRow]] = {}
     for part in chunks(ids, 500):
-        for p in session.scalars(select(Participant).where(Participant.interaction_id.in_(part)).order_by(Participant.id)):
-            parts.setdefault(p.interaction_id, []).append(
-                PartRow(p.address, p.role, p.name, p.is_internal, p.contact_id, p.company_id))
+        for iid, address, role, name, internal, contact_id, company_id in session.execute(
+                select(Participant.interaction_id, Participant.address, Participant.role, Participant.name,
+                       Participant.is_internal, Participant.contact_id, Participant.company_id)
+                .where(Participant.interaction_id.in_(part)).order_by(Participant.id)):
+            parts.setdefault(iid, []).append(PartRow(address, role, name, internal, contact_id, company_id))
     flagged = not_a_reply_ids(session, ids)
+    rows: dict[int, MailRow] = {}
     for part in chunks(ids, 500):
-        for i in session.scalars(select(Interaction).where(Interaction.id.in_(part))):
-            rows[i.id] = stored_row(i, tuple(parts.get(i.id, ())), i.id in flagged)
+        for (iid, key, kind, at, direction, thread, subject, snippet, body, mid, ends, status,
+             details) in session.execute(select(*_ROW_COLUMNS).where(Interaction.id.in_(part))):
+            details = details or {}
+            own = is_rule_message_id(mid) or bool(details.get("rule_mail"))
+            rows[iid] = MailRow(iid, key, kind, at, direction, thread, subject, snippet, body, mid, ends, status,
+                                details, tuple(parts.get(iid, ())), auto_reply=(iid in flagged and not own)
+                                or bool(details.get("auto_reply")), own_rule_mail=own)
     return rows
-
-
-def stored_row(i: Interaction, participants: tuple[PartRow, ...], flagged: bool) -> MailRow:
-    details = i.details or {}
-    own = is_rule_message_id(i.message_id) or bool(details.get("rule_mail"))
-    auto = flagged and not own or bool(details.get("auto_reply"))
-    return MailRow(i.id, i.identity_key, i.kind, i.occurred_at, i.direction, i.thread_key, i.subject, i.snippet, i.body,
-                   i.message_id, i.ends_at, i.status, details, participants, auto_reply=auto, own_rule_mail=own)
 
 
 # ------------------------------------------------------------------------------------------------ people

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from agent.rules.cron import fires_between, period_key
 from agent.rules.effects import contact_event
 from agent.rules.engine import CancelCandidate, Decision, Event, RuleEngine, first_cancel
-from agent.rules.facts import Directory, PartRow, event_for, is_rule_message_id, stored_row
+from agent.rules.facts import Directory, event_for, is_rule_message_id, load_rows
 from agent.rules.firing import period_label
 from agent.rules.spec import RuleSpec
 from agent.store.models import Interaction, Participant
@@ -125,13 +125,10 @@ def _events(session: Session, rule: RuleSpec, since: datetime, now: datetime) ->
 
 
 def _interaction_events(session: Session, ids) -> Iterator[Event]:
-    interactions = {i.id: i for i in session.scalars(select(Interaction).where(Interaction.id.in_(list(ids))))}
-    parts: dict[int, list[PartRow]] = {}
-    for p in session.scalars(select(Participant).where(Participant.interaction_id.in_(list(ids))).order_by(Participant.id)):
-        parts.setdefault(p.interaction_id, []).append(PartRow(p.address, p.role, p.name, p.is_internal, p.contact_id, p.company_id))
-    rows = [stored_row(interactions[i], tuple(parts.get(i, ())), False) for i in ids if i in interactions]
-    directory = Directory.load(session, rows)
-    for row in rows:
+    rows = load_rows(session, ids)
+    ordered = [rows[i] for i in ids if i in rows]
+    directory = Directory.load(session, ordered)
+    for row in ordered:
         event = event_for(row, directory)
         if event is not None:
             yield event

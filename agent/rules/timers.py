@@ -9,6 +9,7 @@ PostgreSQL, so several agents share the work); closing is guarded by ``status = 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -132,56 +133,116 @@ def pending_for_contacts(session: Session, rules: Sequence[str], contact_ids: It
     return out
 
 
-def reply_candidates(session: Session, thread_key: str | None, message_id: str | None,
-                     after: datetime) -> list[CancelCandidate]:
-    """Inbound mails after ``after`` in the thread (same thread key, or In-Reply-To the arming message) that count
-    as replies: seen in any synced mailbox, not auto-replies, bounces (never stored) nor our own rule mails."""
-    conditions = []
-    if thread_key:
-        conditions.append(Interaction.thread_key == thread_key)
-    if message_id:
-        conditions.append(Interaction.details["in_reply_to"].as_string() == message_id)
-    if not conditions:
+@dataclass(frozen=True, slots=True)
+class CancelQuery:
+    """What may cancel one timer (or arming): ``kinds`` of its rule's `unless`, after its event (``after``)."""
+
+    kinds: frozenset[str]
+    thread_key: str | None
+    message_id: str | None
+    contact_id: int | None
+    after: datetime
+
+
+def candidates_for(session: Session, kinds: set[str], thread_key: str | None, message_id: str | None,
+                   contact_id: int | None, after: datetime) -> list[CancelCandidate]:
+    """Every cancel candidate of the given kinds for a timer (or an arming) whose event happened at ``after``."""
+    return candidates_for_many(session, [CancelQuery(frozenset(kinds), thread_key, message_id, contact_id, after)])[0]
+
+
+def candidates_for_many(session: Session, queries: Sequence[CancelQuery]) -> list[list[CancelCandidate]]:
+    """``candidates_for`` of many queries in a few queries (a whole import batch arms at once).
+
+    - ``reply``: inbound mail after the event in the thread (same thread key, or In-Reply-To the arming message),
+      seen in any synced mailbox; auto-replies and bounces (never stored, or logged as not-a-reply) and our own
+      rule mails do not count;
+    - ``inbound_from_contact``: inbound mail from the contact; ``meeting_booked``: a meeting with the contact;
+    - ``deal_closed``: the deal of the thread (else the contact's latest) is won or lost.
+    """
+    if not queries:
         return []
-    rows = session.execute(
-        select(Interaction.id, Interaction.occurred_at, Interaction.message_id, Participant.address)
-        .outerjoin(Participant, and_(Participant.interaction_id == Interaction.id, Participant.role == "from"))
-        .where(Interaction.kind == "email", Interaction.direction == "in", Interaction.occurred_at > after,
-               or_(*conditions))
-        .order_by(Interaction.occurred_at)
-    ).all()
-    excluded = not_a_reply_ids(session, [r[0] for r in rows])
-    out, seen = [], set()
-    for interaction_id, at, mid, sender in rows:
-        if interaction_id in seen or interaction_id in excluded or is_rule_message_id(mid):
-            continue
-        seen.add(interaction_id)
-        out.append(CancelCandidate("reply", at, interaction_id, f"reply from {sender or 'the client'} on {at:%Y-%m-%d %H:%M} UTC "
-                                   f"(interaction {interaction_id})"))
+    need = frozenset().union(*(q.kinds for q in queries))
+    replies = _reply_rows(session, queries) if "reply" in need else []
+    people = _contact_rows(session, queries) if need & {"inbound_from_contact", "meeting_booked"} else []
+    excluded = not_a_reply_ids(session, {r[0] for r in replies} | {r[0] for r in people})
+    by_thread, by_contact = _deals(session, queries) if "deal_closed" in need else ({}, {})
+    out: list[list[CancelCandidate]] = []
+    for q in queries:
+        found: list[CancelCandidate] = []
+        seen: set[int] = set()
+        if "reply" in q.kinds:
+            for iid, at, thread, reply_to, mid, sender in replies:
+                if at <= q.after or iid in seen or iid in excluded or is_rule_message_id(mid):
+                    continue
+                if (q.thread_key and thread == q.thread_key) or (q.message_id and reply_to == q.message_id):
+                    seen.add(iid)
+                    found.append(CancelCandidate("reply", at, iid, f"reply from {sender or 'the client'} on "
+                                                 f"{at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+        for iid, kind, direction, at, status, mid, role, contact_id in people:
+            if contact_id != q.contact_id or at <= q.after:
+                continue
+            if "inbound_from_contact" in q.kinds and kind == "email" and direction == "in" and role == "from" \
+                    and iid not in excluded and not is_rule_message_id(mid):
+                found.append(CancelCandidate("inbound_from_contact", at, iid,
+                                             f"mail from the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+            elif "meeting_booked" in q.kinds and kind == "meeting" and (status or "").upper() != "CANCELLED":
+                found.append(CancelCandidate("meeting_booked", at, iid,
+                                             f"meeting with the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+        if "deal_closed" in q.kinds:
+            deal = by_thread.get(q.thread_key or "") or by_contact.get(q.contact_id or 0)
+            if deal is not None and deal.stage in CLOSED_STAGES:
+                found.append(CancelCandidate("deal_closed", deal.closed_at or deal.updated_at, None,
+                                             f"deal {deal.id} \"{deal.name}\" is {deal.stage}"))
+        out.append(found)
     return out
 
 
-def contact_candidates(session: Session, contact_id: int | None, after: datetime) -> list[CancelCandidate]:
-    """Inbound mails from the contact and meetings with the contact, after ``after``."""
-    if not contact_id:
+def _reply_rows(session: Session, queries: Sequence[CancelQuery]) -> list[tuple]:
+    asking = [q for q in queries if "reply" in q.kinds]
+    threads = sorted({q.thread_key for q in asking if q.thread_key})
+    messages = sorted({q.message_id for q in asking if q.message_id})
+    if not asking or not (threads or messages):
         return []
-    rows = session.execute(
-        select(Interaction.id, Interaction.kind, Interaction.direction, Interaction.occurred_at, Interaction.status,
-               Interaction.message_id, Participant.role)
-        .join(Participant, Participant.interaction_id == Interaction.id)
-        .where(Participant.contact_id == contact_id, Interaction.occurred_at > after)
-    ).all()
-    excluded = not_a_reply_ids(session, [r[0] for r in rows])
-    out: list[CancelCandidate] = []
-    for interaction_id, kind, direction, at, status, mid, role in rows:
-        if kind == "email" and direction == "in" and role == "from" and interaction_id not in excluded \
-                and not is_rule_message_id(mid):
-            out.append(CancelCandidate("inbound_from_contact", at, interaction_id,
-                                       f"mail from the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {interaction_id})"))
-        elif kind == "meeting" and (status or "").upper() != "CANCELLED":
-            out.append(CancelCandidate("meeting_booked", at, interaction_id,
-                                       f"meeting with the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {interaction_id})"))
-    return out
+    after = min(q.after for q in asking)
+    reply_to = Interaction.details["in_reply_to"].as_string()
+    base = (select(Interaction.id, Interaction.occurred_at, Interaction.thread_key, reply_to, Interaction.message_id,
+                   Participant.address)
+            .outerjoin(Participant, and_(Participant.interaction_id == Interaction.id, Participant.role == "from"))
+            .where(Interaction.kind == "email", Interaction.direction == "in", Interaction.occurred_at > after))
+    rows: dict[int, tuple] = {}
+    for part in chunks(threads, 500):  # by thread key: indexed
+        rows.update((r[0], tuple(r)) for r in session.execute(base.where(Interaction.thread_key.in_(part))))
+    for part in chunks(messages, 500):  # by In-Reply-To: read from the JSON details of mail after the event
+        rows.update((r[0], tuple(r)) for r in session.execute(base.where(reply_to.in_(part))))
+    return sorted(rows.values(), key=lambda r: (r[1], r[0]))
+
+
+def _contact_rows(session: Session, queries: Sequence[CancelQuery]) -> list[tuple]:
+    asking = [q for q in queries if q.contact_id and q.kinds & {"inbound_from_contact", "meeting_booked"}]
+    if not asking:
+        return []
+    after = min(q.after for q in asking)
+    rows: list[tuple] = []
+    for part in chunks(sorted({q.contact_id for q in asking}), 500):
+        rows.extend(tuple(r) for r in session.execute(
+            select(Interaction.id, Interaction.kind, Interaction.direction, Interaction.occurred_at, Interaction.status,
+                   Interaction.message_id, Participant.role, Participant.contact_id)
+            .join(Participant, Participant.interaction_id == Interaction.id)
+            .where(Participant.contact_id.in_(part), Interaction.occurred_at > after)))
+    return sorted(rows, key=lambda r: (r[3], r[0]))
+
+
+def _deals(session: Session, queries: Sequence[CancelQuery]) -> tuple[dict[str, Deal], dict[int, Deal]]:
+    asking = [q for q in queries if "deal_closed" in q.kinds]
+    by_thread: dict[str, Deal] = {}
+    by_contact: dict[int, Deal] = {}
+    for part in chunks(sorted({q.thread_key for q in asking if q.thread_key}), 500):
+        for deal in session.scalars(select(Deal).where(Deal.thread_key.in_(part)).order_by(Deal.id)):
+            by_thread[deal.thread_key] = deal  # the latest wins
+    for part in chunks(sorted({q.contact_id for q in asking if q.contact_id}), 500):
+        for deal in session.scalars(select(Deal).where(Deal.contact_id.in_(part)).order_by(Deal.id)):
+            by_contact[deal.contact_id] = deal
+    return by_thread, by_contact
 
 
 def deal_for(session: Session, thread_key: str | None, contact_id: int | None) -> Deal | None:
@@ -193,27 +254,6 @@ def deal_for(session: Session, thread_key: str | None, contact_id: int | None) -
     if contact_id:
         return session.scalar(select(Deal).where(Deal.contact_id == contact_id).order_by(Deal.id.desc()).limit(1))
     return None
-
-
-def deal_candidates(session: Session, thread_key: str | None, contact_id: int | None) -> list[CancelCandidate]:
-    deal = deal_for(session, thread_key, contact_id)
-    if deal is None or deal.stage not in CLOSED_STAGES:
-        return []
-    at = deal.closed_at or deal.updated_at
-    return [CancelCandidate("deal_closed", at, None, f"deal {deal.id} \"{deal.name}\" is {deal.stage}")]
-
-
-def candidates_for(session: Session, kinds: set[str], thread_key: str | None, message_id: str | None,
-                   contact_id: int | None, after: datetime) -> list[CancelCandidate]:
-    """Every cancel candidate of the given kinds for a timer (or an arming) whose event happened at ``after``."""
-    found: list[CancelCandidate] = []
-    if "reply" in kinds:
-        found.extend(reply_candidates(session, thread_key, message_id, after))
-    if kinds & {"inbound_from_contact", "meeting_booked"}:
-        found.extend(c for c in contact_candidates(session, contact_id, after) if c.kind in kinds)
-    if "deal_closed" in kinds:
-        found.extend(deal_candidates(session, thread_key, contact_id))
-    return found
 
 
 # ------------------------------------------------------------------------------------------- reading
