@@ -76,13 +76,16 @@ def _row(meeting: Interaction, people: list[Participant], seen_in: list[str], na
         "direction": meeting.direction,
         "recurring": "recurrence_id" in details,
         "organizer": _person(organizer, names) if organizer else None,
-        "attendees": [_person(p, names) for p in people if p.role == "attendee"],
+        "attendees": [_person(p, names, details.get("roles", {}).get(p.address, "")) for p in people
+                      if p.role == "attendee"],
         "seen_in": seen_in,
     }
 
 
-def _person(p: Participant, names: dict[int, str]) -> dict:
+def _person(p: Participant, names: dict[int, str], role: str = "") -> dict:
     out = {"address": p.address, "name": p.name, "partstat": p.partstat, "internal": p.is_internal}
+    if role:
+        out["role"] = role  # REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR...
     if p.contact_id:
         out["contact"] = {"id": p.contact_id, "name": names.get(p.contact_id, ""), "reason": p.contact_reason}
     if p.company_id:

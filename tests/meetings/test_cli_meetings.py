@@ -41,7 +41,8 @@ def test_list_as_json_with_filters(config):
         ("Pose", "2026-11-30T00:00:00+01:00", True, "CONFIRMED"),
         ("Rendez-vous", "2026-12-03T14:00:00+01:00", False, "CANCELLED"),
     ]
-    assert rows[0]["attendees"] == [{"address": CLIENT, "name": "", "partstat": "ACCEPTED", "internal": False}]
+    assert rows[0]["attendees"] == [{"address": CLIENT, "name": "", "partstat": "ACCEPTED", "internal": False,
+                                     "role": "REQ-PARTICIPANT"}]
     only = json.loads(run(config, "meetings", "list", "--json", "--contact", "autre@client.fr").output)
     assert [r["identity_key"] for r in only] == ["ical:c@x.fr"]
     window = json.loads(run(config, "meetings", "list", "--json", "--since", "2026-12-01",
