@@ -38,6 +38,10 @@ class TokenGetter:
     def token(self) -> AccessToken:
         return self._tokens.access_token()
 
+    def refresh(self) -> str:
+        """A new access token even if the cached one looks valid (the server just refused it: revoked?)."""
+        return self._tokens.access_token(force=True).value
+
 
 class TokenStore:
     """Builds ``AccountTokens`` for the accounts that sign in with OAuth2 (lazily, one per account)."""

@@ -145,18 +145,21 @@ class AccountTokens:
 
     # ------------------------------------------------------------------ use
 
-    def access_token(self) -> AccessToken:
-        """A valid access token, refreshed first when it expires within ``margin``; persisted before it is returned."""
+    def access_token(self, *, force: bool = False) -> AccessToken:
+        """A valid access token, refreshed first when it expires within ``margin`` (or ``force``); persisted before
+        it is returned. A sign-in the service refused stays refused, without a network round, until the next login."""
         with self._lock, self.file.locked():
             record = self.file.read()
             if record is None and self.oauth.flow != "client_credentials":
                 raise AuthError(f"account {self.name}: not signed in to Microsoft yet", fix=self.fix)
             record = record or TokenRecord({"account": self.name, "flow": self.oauth.flow, "scopes": list(self.scopes)})
+            if record.meta.get("error") and self.oauth.flow == "device_code":
+                raise AuthError(record.meta["error"], fix=self.fix)  # no retry loop against the sign-in service
             self._cache.deserialize(record.secret or "{}")
             app = self._client()
             now = self.clock.now()
             expires = parse_time(record.meta.get("access_expires_at"))
-            force = expires is None or expires - now <= self.margin
+            force = force or expires is None or expires - now <= self.margin
             try:
                 with self._edge("token refresh"):
                     if self.oauth.flow == "client_credentials":

@@ -7,6 +7,7 @@ name in a test module's namespace). The servers are session-scoped; each test ge
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def identity_server(harness_base_dir: Path) -> Iterator[IdentityServer]:
-    server = IdentityServer(harness_base_dir / "identity")
+    # its own directory: this fixture is imported by several modules, each may start one (certificates must not mix)
+    server = IdentityServer(Path(tempfile.mkdtemp(prefix="identity-", dir=harness_base_dir)))
     server.add_client(CLIENT_ID)
     server.add_client(APP_ID, APP_SECRET)
     with server:

@@ -96,6 +96,18 @@ def test_a_revoked_token_is_refused_by_dovecot_with_the_fix_to_run(oauth_dovecot
     sign_in(store, account.name, identity_server, username=mail_user)
     identity_server.revoke(mail_user)  # the cached access token is still "valid" for us, not for the server
     connector = ImapConnector(account, token_store=store)
-    with pytest.raises(AuthError, match="XOAUTH2 login refused") as caught:
-        connector.discover()
+    with pytest.raises(AuthError, match="invalid_grant") as caught:
+        connector.discover()  # Dovecot refuses the token; the forced refresh is refused too: revoked
     assert caught.value.fix == "run crm-agent accounts login m365-imap"
+    logins = oauth_dovecot.log_path.read_text().count(f"user=<{mail_user}>, method=XOAUTH2")
+    with pytest.raises(AuthError):
+        ImapConnector(account, token_store=store).discover()  # remembered: not even a login attempt
+    assert oauth_dovecot.log_path.read_text().count(f"user=<{mail_user}>, method=XOAUTH2") == logins
+
+
+def test_a_static_token_refused_says_to_renew_it(oauth_dovecot, mail_user, identity_server, tmp_workspace):
+    spec = {**imap_oauth_spec(oauth_dovecot, identity_server, mail_user), "oauth2": None, "oauth2_token": "at-unknown"}
+    account = settings_for(tmp_workspace, spec).accounts[0]
+    with pytest.raises(AuthError, match="XOAUTH2 login refused") as caught:
+        make_connector(account).discover()
+    assert caught.value.fix == "renew oauth2_token in the config"

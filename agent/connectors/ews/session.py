@@ -98,7 +98,11 @@ def open_account(settings, *, token: Callable[[], str] | None = None) -> Account
         return Account(settings.email, config=config, autodiscover=True, access_type=DELEGATE)
     config = Configuration(service_endpoint=settings.url, credentials=credentials, auth_type=AUTH_TYPES[settings.auth],
                            version=version, retry_policy=FailFast(), max_connections=2)
-    return Account(settings.email, config=config, autodiscover=False, access_type=DELEGATE)
+    account = Account(settings.email, config=config, autodiscover=False, access_type=DELEGATE)
+    # exchangelib shares one Protocol per (URL, credentials) across Accounts, with the version it was first given:
+    # the account's own version makes an edited server_version apply without a restart
+    account.version = version
+    return account
 
 
 @contextmanager

@@ -100,7 +100,9 @@ class GraphClient:
     def _get(self, path_or_url: str, params, what: str, page_size: int | None, missing_ok: bool) -> httpx.Response | None:
         prefer = PREFER + (f", odata.maxpagesize={page_size}" if page_size else "")
         for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self.token()}", "Prefer": prefer, "Accept": "application/json"}
+            # after a 401, a forced refresh: a revoked sign-in then fails at the sign-in service and is remembered
+            token = getattr(self.token, "refresh", self.token) if attempt == 2 else self.token
+            headers = {"Authorization": f"Bearer {token()}", "Prefer": prefer, "Accept": "application/json"}
             try:
                 response = self.http.get(self.url(path_or_url), params=params, headers=headers)
             except httpx.TimeoutException as exc:
@@ -108,7 +110,7 @@ class GraphClient:
             except httpx.HTTPError as exc:
                 raise TemporaryError(f"{self.where}: {what}: {type(exc).__name__}: {exc}") from None
             if response.status_code == 401 and attempt == 1:
-                continue  # the token may have expired between our check and the server's: get a fresh one once
+                continue  # expired between our check and the server's, or revoked: refresh once
             return self._classify(response, what, missing_ok)
         raise AssertionError("unreachable")
 
@@ -123,7 +125,7 @@ class GraphClient:
         if status == 410 or code.lower() in RESYNC_CODES:
             raise CursorInvalid(text)
         if status == 401:
-            raise AuthError(text, fix=f"sign in again: crm-agent accounts login {self.account}")
+            raise AuthError(text, fix=f"run crm-agent accounts login {self.account}")
         if status == 403:
             raise AuthError(text, fix="grant the app the Graph permission this visibility needs (see docs/MICROSOFT.md), "
                                       "or lower the account's visibility")

@@ -63,7 +63,13 @@ def open_client(account, *, token: Callable[[], str] | None = None) -> IMAPClien
                 if not access:
                     raise UserError(f"{where}: auth = \"oauth2\" needs oauth2_token or `crm-agent accounts login {account.name}`")
                 try:
-                    client.oauth2_login(account.username, access)
+                    try:
+                        client.oauth2_login(account.username, access)
+                    except LoginError:
+                        if not hasattr(token, "refresh"):
+                            raise
+                        # refused: revoked? A forced refresh either gives a token the server takes, or an AuthError
+                        client.oauth2_login(account.username, token.refresh())
                 except LoginError as exc:
                     if any(str(code) in str(exc) for code in _TEMPORARY_LOGIN_CODES):
                         raise
