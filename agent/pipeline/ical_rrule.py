@@ -63,6 +63,9 @@ def make_safe(
     if fields.get("INTERVAL") and _as_int(fields["INTERVAL"][0], 0) < 1:
         repairs.append("rrule:bad-interval")  # INTERVAL=0 would never advance: dateutil would loop for ever
         fields.pop("INTERVAL")
+    if fields.get("COUNT") and fields.get("UNTIL"):
+        repairs.append("rrule:count-and-until")  # RFC 5545 forbids both; dateutil deprecates it: UNTIL is kept
+        fields.pop("COUNT")
     until_values = fields.get("UNTIL") or []
     until = _normalized_until(until_values[0], start, zone, repairs) if until_values else None
     if fields.get("COUNT") and _as_int(fields["COUNT"][0], 0) < 1:

@@ -42,18 +42,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-import re
-
-import icalendar
-
-from agent.pipeline.ical_event import TZID_PARAM, SourceEvent, TimeContext, read_event, read_reply
+from agent.pipeline.ical_blocks import VTIMEZONE_ALIAS, read_blocks
+from agent.pipeline.ical_event import SourceEvent, TimeContext, read_event, read_reply
 from agent.pipeline.ical_expand import ExpandedOccurrence, Window, expand_series, prepare_rules, real_start
 from agent.pipeline.ical_lines import clean_lines, decode_text
 from agent.pipeline.ical_tz import ZoneResolver, vtimezone_definitions, well_known_zone, zone_name
 from agent.records import Attendee, ParsedMeeting
 
-_VTIMEZONE_ALIAS = "X-CRM-VTIMEZONE"  # renamed so icalendar never caches a file's zones process-wide (see ical_tz)
-_TZID_PARAMETER = re.compile(r";TZID=", re.IGNORECASE)
 _CHILDREN = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"})
 _REPLY_METHODS = frozenset({"REPLY", "COUNTER"})
 _SILENT_METHODS = frozenset({"REFRESH", "DECLINECOUNTER"})
@@ -185,40 +180,18 @@ class _Parse:
     # ------------------------------------------------------------------------------------------- reading
 
     def _components(self) -> tuple[Any, list[Any]] | None:
-        """(calendar header, top-level child components); each child is parsed alone so one bad block costs one."""
+        """(calendar header, top-level child components), or None when the bytes hold no calendar at all."""
         text, self.decode_repairs = decode_text(self.data)
         self.repairs.extend(self.decode_repairs)
         cleaned = clean_lines(text, container="VCALENDAR", children=_CHILDREN)
         self.repairs.extend(cleaned.repairs)
         if not cleaned.found_container:
             return None
-        header_lines: list[str] = []
-        blocks: list[list[str]] = []
-        depth = 0  # clean_lines balanced BEGIN/END, so depth never goes negative
-        for line in cleaned.lines:
-            upper = line.upper()
-            is_begin, is_end = upper.startswith("BEGIN:"), upper.startswith("END:")
-            if upper in ("BEGIN:VTIMEZONE", "END:VTIMEZONE"):
-                line = f"{upper.split(':')[0]}:{_VTIMEZONE_ALIAS}"
-            elif ";" in line:
-                line = _hide_tzid_parameter(line)
-            if depth == 0:  # only BEGIN:VCALENDAR can stand here
-                depth = 1 if is_begin else 0
-            elif depth == 1 and not (is_begin or is_end):
-                header_lines.append(line)
-            elif depth == 1 and is_end:
-                depth = 0
-            else:
-                if depth == 1:
-                    blocks.append([])
-                blocks[-1].append(line)
-                depth += 1 if is_begin else -1 if is_end else 0
-        header = _parse_block(header_lines, self.repairs, "header") or icalendar.Calendar()
-        children = [parsed for index, block in enumerate(blocks) if (parsed := _parse_block(block, self.repairs, index))]
-        return header, children
+        blocks = read_blocks(cleaned, self.repairs)
+        return blocks.header, list(blocks.children)
 
     def _time_context(self, header: Any, children: list[Any]) -> TimeContext:
-        definitions = vtimezone_definitions([c for root in children for c in root.walk(_VTIMEZONE_ALIAS)])
+        definitions = vtimezone_definitions([c for root in children for c in root.walk(VTIMEZONE_ALIAS)])
         resolver = ZoneResolver(definitions)
         default = well_known_zone(self.default_tz)
         if default is None:
@@ -267,29 +240,26 @@ class _Parse:
         overrides = _latest_per_slot([source for source in group if source.recurrence_id is not None])
         if len(masters) > 1:
             self.repairs.append(f"uid:duplicate:{uid}")
-        master = max(masters, key=lambda source: source.sequence) if masters else None  # max keeps the first of ties
+        master = _latest(masters)
         found: list[tuple[ExpandedOccurrence | SourceEvent, tuple[str, ...]]] = []
         recurring = False
         if master is not None and master.is_recurring:
-            recurring = True
             prepared = prepare_rules(master, window, times.calendar_zone, _density_limit(self.max_occurrences))
             self.repairs.extend(prepared.repairs)
-            if prepared.too_dense:
-                pass
-            elif prepared.rules or master.rdates:
+            # A series whose every rule was invalid (and has no RDATE) still happened once: it becomes a single event.
+            recurring = prepared.too_dense or bool(prepared.rules or master.rdates)
+            if recurring and not prepared.too_dense:
                 try:
                     expanded = expand_series(master, prepared.rules, overrides, window, times.calendar_zone)
                 except Exception as exc:  # noqa: BLE001 — a series the library cannot expand is skipped, not fatal
                     self.repairs.append(f"series:skipped:{uid}:{type(exc).__name__}")
                     expanded = []
                 found = [(occurrence, prepared.repairs) for occurrence in _one_per_slot(expanded)]
-            else:
-                recurring = False  # every rule was invalid: the master still happened once
-        if master is not None and not recurring:
-            slots = {recurrence_id_text(o.recurrence_id) for o in overrides if o.recurrence_id is not None}
-            if recurrence_id_text(master.start) not in slots:
-                found.append((master, ()))
         if not recurring:
+            # A single event, or overrides sent without their master: concrete meetings, whatever the window.
+            taken = {recurrence_id_text(o.recurrence_id) for o in overrides if o.recurrence_id is not None}
+            if master is not None and recurrence_id_text(master.start) not in taken:
+                found.append((master, ()))
             found.extend((override, ()) for override in overrides)
         info = SeriesInfo(
             uid=uid,
@@ -311,30 +281,6 @@ class _Parse:
         return moment.astimezone(UTC)
 
 
-def _parse_block(lines: list[str], repairs: list[str], where: int | str) -> Any | None:
-    """One component (or the calendar's own properties) → icalendar object; None with a repair when it fails."""
-    text = "\r\n".join(["BEGIN:VCALENDAR", *lines, "END:VCALENDAR", ""])
-    try:
-        return icalendar.Calendar.from_ical(text)
-    except Exception:  # noqa: BLE001 — icalendar raises ValueError and friends on lines it cannot split
-        repairs.append(f"component:skipped:{where}:unparseable")
-        return None
-
-
-def _hide_tzid_parameter(line: str) -> str:
-    """``DTSTART;TZID=X:…`` → ``DTSTART;X-CRM-TZID=X:…`` so that icalendar reads a wall time and never a zone."""
-    in_quotes = False
-    for index, char in enumerate(line):
-        if char == '"':
-            in_quotes = not in_quotes
-        elif char == ":" and not in_quotes:
-            head = line[:index]
-            if ";" not in head:
-                return line
-            return _TZID_PARAMETER.sub(f";{TZID_PARAM}=", head) + line[index:]
-    return line
-
-
 def _group_by_uid(sources: list[SourceEvent]) -> dict[str, list[SourceEvent]]:
     groups: dict[str, list[SourceEvent]] = {}
     for source in sources:
@@ -342,16 +288,22 @@ def _group_by_uid(sources: list[SourceEvent]) -> dict[str, list[SourceEvent]]:
     return groups
 
 
+def _latest(copies: list[SourceEvent]) -> SourceEvent | None:
+    """Of several copies of one VEVENT, the highest SEQUENCE wins, the later one on a tie."""
+    best = None
+    for copy in copies:
+        if best is None or copy.sequence >= best.sequence:
+            best = copy
+    return best
+
+
 def _latest_per_slot(overrides: list[SourceEvent]) -> list[SourceEvent]:
-    """One override per RECURRENCE-ID: the highest SEQUENCE wins, the later one on a tie (a newer copy)."""
-    by_slot: dict[str, SourceEvent] = {}
+    """One override per RECURRENCE-ID (compared as instants, so zones may differ), chosen by ``_latest``."""
+    by_slot: dict[str, list[SourceEvent]] = {}
     for override in overrides:
-        assert override.recurrence_id is not None
-        slot = recurrence_id_text(_slot_instant(override.recurrence_id))
-        current = by_slot.get(slot)
-        if current is None or override.sequence >= current.sequence:
-            by_slot[slot] = override
-    return list(by_slot.values())
+        if override.recurrence_id is not None:
+            by_slot.setdefault(recurrence_id_text(override.recurrence_id), []).append(override)
+    return [latest for copies in by_slot.values() if (latest := _latest(copies)) is not None]
 
 
 def _one_per_slot(expanded: list[ExpandedOccurrence]) -> list[ExpandedOccurrence]:
@@ -364,15 +316,11 @@ def _one_per_slot(expanded: list[ExpandedOccurrence]) -> list[ExpandedOccurrence
     seen: set[str] = set()
     kept = []
     for occurrence in expanded:
-        slot = recurrence_id_text(_slot_instant(occurrence.recurrence_id))
+        slot = recurrence_id_text(occurrence.recurrence_id)
         if slot not in seen:
             seen.add(slot)
             kept.append(occurrence)
     return kept
-
-
-def _slot_instant(moment: date | datetime) -> date | datetime:
-    return moment if not isinstance(moment, datetime) else moment.astimezone(UTC)
 
 
 def _density_limit(max_occurrences: int) -> int:
