@@ -47,6 +47,11 @@ def show_demo(result) -> None:
         console.print("")
         console.print("Julien's calendar around that week (.ics folder account, local times):", markup=False, style="bold")
         show_meetings(result.extra["meetings"])
+    if result.extra.get("rules"):
+        from agent.cli.commands_rules import show_demo_rules
+
+        console.print("")
+        show_demo_rules(result.extra["rules"])
     console.print("")
     console.print("What the sample contains, and what to expect:", markup=False, style="bold")
     for line in result.expectations:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -163,3 +164,33 @@ def _show_simulation(result: dict) -> None:
         console.print(f"{nm['count']} event(s) did not match:", markup=False)
         for reason, count in nm["reasons"]:
             console.print(f"    {count} × {reason}", markup=False)
+
+
+def show_demo_rules(story: dict) -> None:
+    """The demo's rules section: tasks, armed timers, deals, and the mail and webhooks the local sinks received."""
+    if not story:
+        return
+    console.print("Rules at the anchor (the five example rules of config.example.toml):", markup=False, style="bold")
+    console.print(table("Tasks created (relances of quotes without a real reply)", ["id", "due", "assignee", "title"], [
+        (t["id"], short_date(t["due_at"]), t["assignee"], t["title"]) for t in story["tasks"]]))
+    console.print(table("Timers armed at the anchor, not due yet", ["rule", "due", "contact", "subject"], [
+        (t["rule"], short_date(t["due_at"]), t["contact"], t["subject"]) for t in story["pending_timers"]]))
+    if story["deals"]:
+        console.print(table("Deals", ["id", "name", "stage", "amount", "source"], [
+            (d["id"], d["name"], d["stage"], d["amount"] and f"{d['amount']} {d['currency']}", d["source"])
+            for d in story["deals"]]))
+    console.print(f"Mail received by the demo's SMTP sink on 127.0.0.1 ({len(story['emails'])}):", markup=False)
+    shown: set[str] = set()
+    for mail in story["emails"]:
+        console.print(f"  • [{mail['rule']}] to {mail['to']}{' cc ' + mail['cc'] if mail['cc'] else ''}: "
+                      f"{mail['subject']}", markup=False)
+        if mail["rule"] not in shown:
+            shown.add(mail["rule"])
+            for line in mail["body"].strip().splitlines():
+                console.print(f"      {line}", markup=False)
+    for hook in story["webhooks"]:
+        console.print(f"  • webhook received (signature {'valid' if hook['signature_ok'] else 'INVALID'}): "
+                      f"{json.dumps(hook['body'], ensure_ascii=False)}", markup=False)
+    for message in story["outbox"]:
+        console.print(f"  • not sent ({message['status']}): {message['subject'] or message['to']} "
+                      f"{message['last_error']}", markup=False)

@@ -15,6 +15,7 @@ from typing import Any
 from agent.clock import FakeClock
 from agent.config import load_config
 from agent.errors import UserError
+from agent.rules.examples import LocalSinks, demo_rules_config, prepare_demo_rules, rules_story
 from agent.service import AgentService
 
 MARKER = ".crm-agent-demo"
@@ -97,20 +98,24 @@ def run_demo(workspace: Path, now: datetime | None = None) -> DemoResult:
         shutil.rmtree(workspace / "sample")
         layout = materialize(workspace / "sample", now - timedelta(weeks=1))
     config_path = workspace / "config.toml"
-    config_path.write_text(demo_config(workspace, layout), encoding="utf-8")
-    settings = load_config(config_path)
-    service = AgentService(settings, clock=FakeClock(layout.anchor))
-    try:
-        contacts = service.import_contacts(layout.contacts_csv)
-        sync = service.sync()
-        status = service.status()
-        featured = service.contact(FEATURED_CONTACT, limit=15)
-        meetings = _calendar_weeks(service, layout.anchor)
-    finally:
-        service.close()
+    with LocalSinks() as sinks:  # rule mail and webhooks go to the demo's own sinks on 127.0.0.1
+        config_path.write_text(demo_config(workspace, layout) + demo_rules_config(sinks.smtp_port, sinks.webhook_url),
+                               encoding="utf-8")
+        settings = load_config(config_path)
+        service = AgentService(settings, clock=FakeClock(layout.anchor))
+        prepare_demo_rules(service)
+        try:
+            contacts = service.import_contacts(layout.contacts_csv)
+            sync = service.sync()
+            status = service.status()
+            featured = service.contact(FEATURED_CONTACT, limit=15)
+            meetings = _calendar_weeks(service, layout.anchor)
+            rules = rules_story(service, workspace, sinks)
+        finally:
+            service.close()
     expectations = [e.text for e in what_to_expect(layout.shift_weeks)]
     return DemoResult(workspace, config_path, layout.anchor, contacts, sync, status, featured, expectations,
-                      extra={"meetings": meetings})
+                      extra={"meetings": meetings, "rules": rules})
 
 
 def _calendar_weeks(service: AgentService, anchor: datetime) -> list[dict[str, Any]]:

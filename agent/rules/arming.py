@@ -27,6 +27,7 @@ class ArmReport:
     born_closed: list[str] = field(default_factory=list)  # new timers already answered or too old (not pending)
     cancelled: list[int] = field(default_factory=list)  # pending timers cancelled by this batch
     not_replies: list[int] = field(default_factory=list)  # inbound interactions that do not count as replies
+    moved: list[str] = field(default_factory=list)  # pending timers re-armed from an earlier mail of their thread
 
 
 class PipelineHook:
@@ -72,6 +73,12 @@ def on_new_interactions(session: Session, engine: RuleEngine, rows: Sequence[Mai
 
 
 def _arm(session: Session, engine: RuleEngine, armings: Sequence[Arming], now: datetime, report: ArmReport) -> None:
+    """Write one timer per dedupe key. A thread's timer counts from its earliest matching mail, whatever the order
+    mailboxes are synced in: a pending timer armed by a later mail is moved back to the earlier one."""
+    earliest: dict[str, Arming] = {}
+    for arming in sorted(armings, key=lambda a: a.event.at):
+        earliest.setdefault(arming.dedupe_key, arming)
+    armings = list(earliest.values())
     rows, notes = [], {}
     queries = [timers.CancelQuery(frozenset(c.kind for c in a.rule.unless), a.event.thread_key, a.event.message_id,
                                   a.event.contact.contact_id if a.event.contact else None, a.event.at)
@@ -97,6 +104,25 @@ def _arm(session: Session, engine: RuleEngine, armings: Sequence[Arming], now: d
         timers.log(session, arming.rule.name, decision, now, timer_id=timer_id,
                    interaction_id=arming.event.interaction_id, reasons=reasons)
         (report.armed if decision == "armed" else report.born_closed).append(key)
+    _move_back(session, [notes[key] for key in notes if key not in inserted], now, report)
+
+
+def _move_back(session: Session, later: Sequence[tuple[Arming, dict]], now: datetime, report: ArmReport) -> None:
+    """Existing pending timers whose event is later than a mail just stored: re-armed from that earlier mail."""
+    existing = {t.dedupe_key: t for t in timers.pending_by_keys(session, [arming.dedupe_key for arming, _ in later])}
+    for arming, row in later:
+        timer = existing.get(arming.dedupe_key)
+        if timer is None or timer.event_at <= arming.event.at:
+            continue
+        was = f"re-armed from an earlier mail (interaction {arming.event.interaction_id}) instead of " \
+              f"interaction {timer.interaction_id}"
+        for column in ("due_at", "event_at", "interaction_id", "thread_key", "contact_id", "deal_id", "payload",
+                       "status", "closed_at", "outcome", "cancelled_by_id"):
+            setattr(timer, column, row[column])
+        decision = "armed" if timer.status == "pending" else timer.status
+        timers.log(session, arming.rule.name, decision, now, timer_id=timer.id, interaction_id=arming.event.interaction_id,
+                   reasons=[was, *arming.reasons, *([row["outcome"]] if row["outcome"] else [])])
+        report.moved.append(arming.dedupe_key)
 
 
 def _cancel_answered(session: Session, engine: RuleEngine, rows: Sequence[MailRow], now: datetime,

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.errors import UserError
 from agent.rules import timers
 from agent.rules.actions import (DealAction, EmailAction, Recipient, SetStatusAction, TagAction, TaskAction,
                                  WebhookAction, sign_webhook)
-from agent.rules.amounts import Amount
+from agent.rules.amounts import Amount, best_total
 from agent.rules.conditions import InteractionFacts, ParticipantFacts
 from agent.rules.engine import RULE_HEADER, RULE_MESSAGE_ID_PREFIX, Event, Person, RuleEngine
 from agent.rules.facts import Directory, contact_values
@@ -283,7 +282,7 @@ def _deal_action(firing: Firing, action: DealAction) -> None:
     deal = firing._deal()
     amount = None
     if action.amount == "auto":
-        found = amount_from(firing.payload.get("amount"))
+        found = amount_from(firing.payload.get("amount")) or thread_amount(session, timer.thread_key, timer.event_at)
         amount = found.value if found else None
     elif action.amount is not None:
         amount = Decimal(action.amount)
@@ -317,6 +316,18 @@ def _deal_action(firing: Firing, action: DealAction) -> None:
         firing.effects.append(f"deal {deal.id} updated: {', '.join(changes)}")
     firing._context = None  # templates of later actions see the new deal
     deal_changed(session, firing.engine, deal, now)
+
+
+def thread_amount(session: Session, thread_key: str | None, before: datetime) -> Amount | None:
+    """The largest total written earlier in the thread: a purchase order rarely repeats the quote's total, and a
+    quote's total is at least each option or deposit discussed around it."""
+    if not thread_key:
+        return None
+    rows = session.execute(select(Interaction.body, Interaction.snippet).where(
+        Interaction.thread_key == thread_key, Interaction.occurred_at <= before, Interaction.kind == "email")
+        .order_by(Interaction.occurred_at.desc()).limit(50))
+    found = [best_total(body) if body else best_total(snippet) if snippet else None for body, snippet in rows]
+    return max((a for a in found if a is not None), key=lambda a: a.value, default=None)
 
 
 def deal_changed(session: Session, engine: RuleEngine, deal: Deal, now: datetime) -> None:

@@ -38,6 +38,13 @@ def arm(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     return inserted
 
 
+def pending_by_keys(session: Session, keys: Sequence[str]) -> list[Timer]:
+    found: list[Timer] = []
+    for part in chunks(list(keys), 500):
+        found.extend(session.scalars(select(Timer).where(Timer.dedupe_key.in_(part), Timer.status == "pending")))
+    return found
+
+
 def log(session: Session, rule: str, decision: str, now: datetime, *, timer_id: int | None = None,
         interaction_id: int | None = None, reasons: Iterable[str] = ()) -> None:
     session.add(RuleFiring(rule=rule, decision=decision, timer_id=timer_id, interaction_id=interaction_id,

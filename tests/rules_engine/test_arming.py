@@ -270,3 +270,19 @@ def test_explain_shows_the_rules_an_interaction_armed_or_cancelled(make_world):
     assert cancelled["did"] == "cancelled" and cancelled["text"].startswith("relance-devis: cancelled timer")
     (ignored,) = world.service.explain(str(absence_id))["rules"]
     assert ignored["text"] == "not a reply for any rule: auto-reply: does not count as a reply"
+
+
+def test_a_threads_timer_counts_from_its_earliest_quote_whatever_the_sync_order(make_world):
+    world = make_world()
+    sent = quote(world, cc=(JULIEN,))
+    answer = reply_to(world, sent, to=CLAIRE, cc=(JULIEN,), at=world.clock.now() + timedelta(hours=17))
+    follow_up = world.mail(JULIEN, CLIENT, "RE: Devis n°42 — maintenance annuelle", thread=sent[0].thread_key,
+                           at=world.clock.now() + timedelta(hours=19), cc=(CLAIRE,))
+    world.clock.advance(timedelta(days=1))
+    world.ingest(answer, follow_up, mailbox="claire/INBOX")  # Claire's INBOX is synced before her Sent folder
+    assert [t["status"] for t in world.timers()] == ["pending"]  # armed by Julien's follow-up, after the answer
+    report = world.ingest(sent, mailbox="claire/Sent")
+    (timer,) = world.timers()
+    assert report.moved == [timer["dedupe_key"]]
+    assert timer["status"] == "cancelled" and timer["interaction_id"] == world.last_ids[0]
+    assert timer["outcome"].startswith("cancelled when armed: reply from jean.dupont@acme.fr")
