@@ -185,16 +185,18 @@ def _split_message(data: bytes) -> tuple[bytes, bytes]:
     """(header block, body); the body is empty for a bare header block or a message with nothing after it."""
     if data.startswith((b"\n", b"\r\n")):
         return b"", data
-    end = data.find(b"\r\n\r\n")  # one scan for the usual CRLF message
-    if end < 0 or data.find(b"\n\n", 0, end) >= 0:
+    # One scan for the usual CRLF message. A bare "\n\n" before its CRLF CRLF is not looked for: body lines read
+    # as headers could only add headers the block lacks (the first of a header wins), and it costs a second scan.
+    end = data.find(b"\r\n\r\n")
+    if end >= 0:
+        head, body = data[:end], data[end + 4 :]
+    else:
         crlf, lf = data.find(b"\n\r\n"), data.find(b"\n\n")
         end = crlf if lf < 0 or 0 <= crlf < lf else lf
         if end < 0:
             return data, b""
-    else:
-        end += 1
-    body = data[end + 1 :]
-    return data[:end], (b"" if body.isspace() else body)
+        head, body = data[:end], data[end + 1 :]
+    return head, (b"" if body.isspace() else body)
 
 
 def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
