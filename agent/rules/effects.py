@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -171,7 +172,7 @@ def deal_values(deal: Deal) -> dict[str, Any]:
 def message_id_for(idempotency_key: str, mail_from: str) -> str:
     """The Message-ID of a rule mail: derived from its idempotency key, so a copy is recognisable and unique."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]  # short enough not to fold the header
-    domain = mail_from.rpartition("@")[2] or "crm-agent.invalid"
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "crm-agent.invalid"
     return f"{RULE_MESSAGE_ID_PREFIX}{digest}@{domain}"
 
 

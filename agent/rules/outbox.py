@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 import httpx
@@ -86,7 +86,7 @@ def send_mail(smtp: Any, payload: dict[str, Any], *, before_data: Callable[[], N
             if smtp.username:
                 password = smtp.password.reveal() if smtp.password is not None else ""
                 client.login(smtp.username, password)
-            code, answer = client.mail(payload["from"])
+            code, answer = client.mail(parseaddr(payload["from"])[1])  # the envelope takes the bare address
             if code != 250:
                 raise NotSent(f"sender refused: {code} {answer.decode(errors='replace')}", permanent=code >= 500)
             refused = []

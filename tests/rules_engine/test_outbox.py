@@ -20,7 +20,7 @@ WELCOME = [{"name": "bienvenue", "on": "contact.created",
 
 
 def smtp_at(port: int) -> dict:
-    return {"host": "127.0.0.1", "port": port, "security": "plain", "sender": f"crm@{OWN}"}
+    return {"host": "127.0.0.1", "port": port, "security": "plain", "sender": f"CRM Atelier Durand <crm@{OWN}>"}
 
 
 def one_welcome(world) -> dict:
@@ -83,7 +83,9 @@ def test_a_down_server_is_retried_with_back_off_until_it_answers(make_world, smt
     use_smtp(world, smtp_sink)
     assert world.rules.deliver_outbox() == {"delivered": 1}
     (mail,) = smtp_sink.wait_for(1)
-    assert mail.rcpt_tos == ["paul.neuf@prospect.fr"]
+    assert mail.rcpt_tos == ["paul.neuf@prospect.fr"] and mail.mail_from == f"crm@{OWN}"
+    assert mail.parsed()["From"] == f"CRM Atelier Durand <crm@{OWN}>"
+    assert mail.parsed()["Message-ID"].strip().endswith(f"@{OWN}>")
     assert world.rules.deliver_outbox() == {}
 
 
