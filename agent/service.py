@@ -66,6 +66,9 @@ class AgentService:
         accounts = [self._account(account)] if account else [a for a in self.settings.accounts if a.enabled]
         if not accounts:
             raise UserError("no account to sync: add one to the config (see `crm-agent init`)")
+        meetings = self.feature("meetings")
+        if meetings is not None and not dry_run:  # recurring series whose window moved are expanded again
+            meetings.refresh_windows()
         reports = []
         for acc in accounts:
             reports.extend(sync_account(self.store, self.settings, acc, self.clock, stop=stop, progress=progress,
@@ -79,7 +82,6 @@ class AgentService:
             totals["skipped"] += sum(r.counts.skipped.values())
             totals["deleted"] += r.deleted
             totals["failed"] += bool(r.error and r.error != "interrupted")
-        meetings = self.feature("meetings")
         if meetings is not None and not dry_run:  # occurrences whose end passed become meeting.ended events
             totals["meetings_ended"] = meetings.emit_ended()["emitted"]
         return {"dry_run": dry_run, "targets": [r.as_dict() for r in reports], "totals": totals}

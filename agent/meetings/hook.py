@@ -66,6 +66,9 @@ class CalendarHook:
         if calendar.replies:
             self._record_replies(calendar, item, session, batch.now)
             self._reply_to_batch(calendar, session, batch)
+        if origin == CALENDAR and any(series.recurring for series in calendar.series):
+            calendar = item.meetings = self._cover_stored_past(item, batch)
+            store.mark_expanded(session, item.raw.ref.location, item.raw.ref.key, batch.ctx.target.id, batch.now)
         visibility = getattr(self.account, "visibility", Visibility.SNIPPET)
         drafts = [meeting_draft(m, batch.ctx.policy, visibility, origin) for m in calendar.occurrences]
         if not drafts:
@@ -97,6 +100,24 @@ class CalendarHook:
         if self._batch is not batch:
             self._batch, self._batch_drafts, self._sighted = batch, {}, None
 
+    def _sighted_at(self, item, batch) -> list[tuple[int, str, datetime]]:
+        """(interaction id, identity key, start) of the occurrences stored from this calendar object."""
+        self._for_batch(batch)
+        if self._sighted is None:  # one query for every calendar object of the batch
+            locations = [i.raw.ref.location for i in batch.items if i.meetings is not None and i.parsed is None]
+            self._sighted = store.occurrences_sighted_at(batch.ctx.session, locations)
+        return self._sighted.get(item.raw.ref.location, [])
+
+    def _cover_stored_past(self, item, batch) -> CalendarParse:
+        """Expanding a series again (edited, or because the window moved) keeps covering the occurrences stored
+        from it that have since fallen behind the window, so they stay on the timeline instead of turning removed."""
+        start, end = window(batch.now, self.past_months, self.future_months)
+        earliest = min((s[2] for s in self._sighted_at(item, batch)), default=None)
+        if earliest is None or earliest >= start:
+            return item.meetings
+        return parse_calendar(item.raw.data, window_start=earliest, window_end=end, default_tz=self.default_tz,
+                              max_occurrences=self.max_occurrences)
+
     def _follow_moved_slots(self, drafts: list[InteractionDraft], item, batch) -> None:
         """A series whose start time changed gives every occurrence a new RECURRENCE-ID, so a new identity. The
         occurrence this same calendar object gave on the same local day keeps its interaction (renamed to the new
@@ -104,12 +125,8 @@ class CalendarHook:
         fresh = [d for d in drafts if d.details.get("recurrence_id")]
         if not fresh:
             return
-        self._for_batch(batch)
-        if self._sighted is None:  # one query for every calendar object of the batch
-            locations = [i.raw.ref.location for i in batch.items if i.meetings is not None and i.parsed is None]
-            self._sighted = store.occurrences_sighted_at(batch.ctx.session, locations)
         new_keys = {d.identity_key for d in drafts}
-        free = [s for s in self._sighted.get(item.raw.ref.location, ()) if s[1] not in new_keys]
+        free = [s for s in self._sighted_at(item, batch) if s[1] not in new_keys]
         if not free:
             return
         session = batch.ctx.session

@@ -18,6 +18,8 @@ from agent.meetings.views import list_meetings
 
 #: A meeting first seen at most this long after its end still gets its meeting.ended event (see store.emit_ended).
 ENDED_CATCH_UP = timedelta(hours=24)
+#: A recurring series is expanded again this long after its last expansion (the future horizon shrinks by as much).
+REEXPAND_AFTER = timedelta(days=7)
 
 
 class MeetingsService:
@@ -43,6 +45,19 @@ class MeetingsService:
                 since=self.service.local_midnight(since) if since else None,
                 until=self.service.local_midnight(until) if until else None, limit=limit,
             )
+
+    def refresh_windows(self, now: datetime | None = None) -> dict:
+        """Recurring calendar objects expanded more than ``REEXPAND_AFTER`` ago are queued to be fetched and expanded
+        again, so the occurrences entering the window as time passes appear although nobody edited the series."""
+        from agent.pipeline import sync_state
+        from agent.store.models import SyncTarget
+
+        now = now or self.service.clock.now()
+        with self.service.store.unit_of_work() as session:
+            queued = store.requeue_aged_series(session, now - REEXPAND_AFTER)
+            for target_id in queued:
+                sync_state.mark_due(session.get(SyncTarget, target_id), now)
+        return {"targets": len(queued), "series": sum(queued.values())}
 
     # ------------------------------------------------------------------ events
 

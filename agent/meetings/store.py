@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from agent.meetings.drafts import Reply, StoredCopy
 from agent.pipeline.parse_ical import meeting_identity
-from agent.store.models import Interaction, Participant, Sighting
-from agent.store.models_meetings import AgentEvent, MeetingReply
+from agent.store.models import Interaction, Participant, PendingRef, Sighting, SyncTarget
+from agent.store.models_meetings import AgentEvent, MeetingReply, SeriesExpansion
 from agent.store.sql import chunks, dialect_insert
 
 MEETING_ENDED = "meeting.ended"
@@ -55,6 +55,40 @@ def stored_keys(session: Session, keys: Iterable[str]) -> set[str]:
     for part in chunks(list(keys), 500):
         found.update(session.scalars(select(Interaction.identity_key).where(Interaction.identity_key.in_(part))))
     return found
+
+
+def mark_expanded(session: Session, item_location: str, item_key: str, target_id: int, now: datetime) -> None:
+    stmt = dialect_insert(session, SeriesExpansion)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["item_location"],
+        set_={"expanded_at": stmt.excluded.expanded_at, "target_id": stmt.excluded.target_id,
+              "item_key": stmt.excluded.item_key},
+    )
+    session.execute(stmt, [{"item_location": item_location, "item_key": item_key, "target_id": target_id,
+                            "expanded_at": now}])
+
+
+def requeue_aged_series(session: Session, before: datetime) -> dict[int, int]:
+    """Queue again (as pending refs) the recurring calendar objects last expanded before ``before`` that are still
+    present; returns target id -> how many. The next sync of the target fetches and expands them again."""
+    still_there = exists().where(Sighting.item_location == SeriesExpansion.item_location)
+    session.execute(delete(SeriesExpansion).where(~still_there))  # deleted objects need no new expansion
+    rows = session.execute(
+        select(SeriesExpansion.target_id, SeriesExpansion.item_location, SeriesExpansion.item_key,
+               SyncTarget.listing_generation)
+        .join(SyncTarget, SyncTarget.id == SeriesExpansion.target_id)
+        .where(SeriesExpansion.expanded_at < before)
+    ).all()
+    if not rows:
+        return {}
+    pending = [{"target_id": target, "location": location, "key": key, "version": "", "generation": generation}
+               for target, location, key, generation in rows]
+    stmt = dialect_insert(session, PendingRef).on_conflict_do_nothing(index_elements=["target_id", "location"])
+    session.execute(stmt, pending)
+    counts: dict[int, int] = {}
+    for target_id, *_ in rows:
+        counts[target_id] = counts.get(target_id, 0) + 1
+    return counts
 
 
 def replies_for(session: Session, uids: Iterable[str]) -> list[Reply]:

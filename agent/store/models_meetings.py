@@ -1,4 +1,4 @@
-"""Tables of the meetings feature: durable agent events, attendees' iTIP replies, and files taken from the drop folder.
+"""Tables of the meetings feature: durable agent events, iTIP replies, series expansions, files from the drop folder.
 
 ``agent_event`` is generic: ``meeting.ended`` is written here once per occurrence (unique ``key``), and the rule
 engine may write ``email.sent`` / ``email.received`` / ``contact.created`` the same way. A consumer marks an event
@@ -50,6 +50,19 @@ class MeetingReply(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     replied_at: Mapped[datetime]
     source_location: Mapped[str] = mapped_column(String(1024), default="")
+
+
+class SeriesExpansion(Base):
+    """When a recurring calendar object was last expanded: the window moves with time, so a series nobody edits is
+    expanded again now and then (its next occurrences appear, see MeetingsService.refresh_windows)."""
+
+    __tablename__ = "series_expansion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_location: Mapped[str] = mapped_column(String(1024), unique=True)
+    item_key: Mapped[str] = mapped_column(String(1024))  # what the connector fetches it by (href, file name)
+    target_id: Mapped[int] = mapped_column(ForeignKey("sync_target.id", ondelete="CASCADE"), index=True)
+    expanded_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class DroppedFile(Base):

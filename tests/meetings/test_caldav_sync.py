@@ -4,7 +4,7 @@ edits in place, re-matched attendees, a refused sync-token, and one meeting seen
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import caldav
 import pytest
@@ -222,4 +222,25 @@ def test_moving_the_whole_series_updates_its_occurrences_in_place(tmp_workspace,
     assert {r["start"][:10]: r["id"] for r in rows} == before
     assert {r["start"][11:16] for r in rows} == {"10:00"} and not any(r["removed"] for r in rows)
     assert rows[0]["identity_key"] == "ical:weekly@atelier-durand.fr#20261103T090000Z"  # the new slot
+    service.close()
+
+
+def test_an_unedited_series_gains_its_next_occurrences_as_time_passes(tmp_workspace, radicale, caldav_user, agenda,
+                                                                      clock):
+    agenda.put("weekly.ics", calendar(vevent("forever@atelier-durand.fr", "20261102T080000", "20261102T090000",
+                                             summary="Point du lundi", extra="RRULE:FREQ=WEEKLY")))
+    service = make(tmp_workspace, radicale, caldav_user, clock, window_past_months=1, window_future_months=1)
+    service.sync()
+    first = by_start(service)
+    assert first[0]["start"].startswith("2026-11-02") and first[-1]["start"].startswith("2026-12-14")
+    clock.advance(timedelta(days=3))
+    service.sync()
+    assert len(by_start(service)) == len(first)  # expanded less than a week ago: nothing to do
+    clock.advance(timedelta(days=60))  # two months later, nobody touched the series
+    result = service.sync()
+    assert result["targets"][0]["fetched"] == 1 and result["targets"][0]["error"] == ""  # queued again, fetched
+    rows = by_start(service)
+    assert rows[-1]["start"].startswith("2027-02-22")  # the horizon moved with the clock (22 January + 1 month)
+    assert rows[0]["start"].startswith("2026-11-02") and not any(r["removed"] for r in rows)  # the past stays
+    assert len({r["identity_key"] for r in rows}) == len(rows)
     service.close()

@@ -173,13 +173,14 @@ def test_a_mailing_list_invitation_is_not_a_meeting(tmp_path, inbox):
     service.close()
 
 
-def test_a_calendar_part_without_itip_method_leaves_the_email_alone(tmp_path, inbox):
+def test_a_calendar_part_without_itip_method_is_left_to_the_noise_filter(tmp_path, inbox):
     shared = mail(request(0, method="PUBLISH"), 1, subject="Nos dates de fermeture")
     inbox.deliver(shared)
     service = service_for(tmp_path, maildir_spec(inbox.root))
     service.sync()
-    assert meetings(service) == []
-    assert emails(service) == ["Nos dates de fermeture"]
+    assert meetings(service) == []  # a published calendar file changes no meeting
+    why = service.explain("invite-1@boulangerie-lemaire.fr")
+    assert why.get("reason") != "calendar:invitation"
     service.close()
 
 

@@ -1,4 +1,4 @@
-"""meetings: agent_event (durable events for the rules), meeting_reply (iTIP answers), dropped_file (drop folder)
+"""meetings: agent_event (events for the rules), meeting_reply (iTIP answers), series_expansion, dropped_file
 
 Revision ID: 0002
 Revises: 0001
@@ -29,6 +29,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dropped_file')),
     sa.UniqueConstraint('content_hash', name=op.f('uq_dropped_file_content_hash'))
     )
+    op.create_table('series_expansion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_location', sa.String(length=1024), nullable=False),
+    sa.Column('item_key', sa.String(length=1024), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('expanded_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['target_id'], ['sync_target.id'], name=op.f('fk_series_expansion_target_id_sync_target'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_series_expansion')),
+    sa.UniqueConstraint('item_location', name=op.f('uq_series_expansion_item_location'))
+    )
+    with op.batch_alter_table('series_expansion', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_series_expansion_expanded_at'), ['expanded_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_series_expansion_target_id'), ['target_id'], unique=False)
+
     op.create_table('meeting_reply',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=512), nullable=False),
@@ -77,5 +91,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_reply_uid'))
 
     op.drop_table('meeting_reply')
+    with op.batch_alter_table('series_expansion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_series_expansion_target_id'))
+        batch_op.drop_index(batch_op.f('ix_series_expansion_expanded_at'))
+
+    op.drop_table('series_expansion')
     op.drop_table('dropped_file')
     # ### end Alembic commands ###
