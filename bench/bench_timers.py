@@ -69,7 +69,8 @@ def fill_timers(store: Store, count: int, due: int, rng: random.Random) -> None:
     rows = []
     for n in range(count):
         late = n < due
-        when = NOW - timedelta(minutes=rng.randint(1, 600)) if late else NOW + timedelta(minutes=rng.randint(1, 60 * 24 * 30))
+        offset = timedelta(minutes=rng.randint(1, 600) if late else -rng.randint(1, 60 * 24 * 30))
+        when = NOW - offset
         rows.append({"dedupe_key": f'["relance-devis", "thread", "t{n}"]', "rule": "relance-devis",
                      "event": "email.sent", "status": "pending", "due_at": when, "event_at": when - timedelta(days=3),
                      "armed_at": when - timedelta(days=3), "outcome": "", "attempts": 0, "thread_key": f"t{n}",
@@ -94,7 +95,8 @@ def bench_claim(store: Store, count: int, due: int, repeat: int) -> dict:
         samples.append(time.perf_counter() - started)
         found = len(claimed)
         with store.unit_of_work() as session:
-            session.execute(update(Timer).where(Timer.lease_owner == "bench").values(lease_owner=None, lease_until=None))
+            session.execute(update(Timer).where(Timer.lease_owner == "bench")
+                            .values(lease_owner=None, lease_until=None))
     engine = engine_for()
     started = time.perf_counter()
     counts = Scheduler(store, engine, engine.calendar.zone, "bench-tick").tick(NOW)
@@ -138,7 +140,8 @@ def history(count: int, rng: random.Random, start_at: int = 0) -> list[Interacti
                 drafts.append(_draft(n, when + timedelta(hours=rng.randint(2, 200)), client, me, f"RE: Devis n°{first}",
                                      thread, in_reply_to=f"b{first}@bench"))
         else:
-            drafts.append(_draft(n, when, client, me, rng.choice(["Question livraison", "Rendez-vous", "Facture"]), thread))
+            subject = rng.choice(["Question livraison", "Rendez-vous", "Facture"])
+            drafts.append(_draft(n, when, client, me, subject, thread))
             if rng.random() < 0.5:
                 n += 1
                 drafts.append(_draft(n, when + timedelta(hours=3), me, client, "RE: votre message", thread))
@@ -161,7 +164,8 @@ def write(store: Store, drafts: list[InteractionDraft], engine: RuleEngine | Non
             sighted = [repo.Sighted(f"bench/{d.identity_key}", f"bench/{d.identity_key}", "", d) for d in part]
             written = repo.upsert_interactions(session, target_id, 0, sighted, NOW)
             if engine is not None:
-                rows = [row_from_draft(d, w.interaction_id, None) for d, w in zip(part, written, strict=True) if w.created]
+                rows = [row_from_draft(d, w.interaction_id, None)
+                        for d, w in zip(part, written, strict=True) if w.created]
                 on_new_interactions(session, engine, rows, NOW)
     return time.perf_counter() - started
 

@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
         """Each rule: trigger, delay, cancel conditions, actions, and how many timers it has by state."""
         emit(_rules(ctx).list_rules(), json, lambda rows: console.print(table(None, [
             "rule", "on", "after", "unless", "do", "enabled", "timers"], [
-            (r["name"], r["cron"] and f"schedule {r['cron']}" or r["on"], r["after"] or "-", ", ".join(r["unless"]) or "-",
+            (r["name"], r["cron"] and f"schedule {r['cron']}" or r["on"], r["after"] or "-",
+             ", ".join(r["unless"]) or "-",
              ", ".join(r["do"]), r["enabled"], ", ".join(f"{k} {v}" for k, v in r["timers"].items()) or "-")
             for r in rows])))
 
@@ -91,7 +92,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Timers by due date, with why each was cancelled, missed or failed."""
         rows = _rules(ctx).timers(_choice(status, TIMER_STATES, "--status"), limit)
-        emit(rows, json, lambda data: console.print(table(None, ["id", "rule", "status", "due", "contact", "subject", "outcome"], [
+        columns = ["id", "rule", "status", "due", "contact", "subject", "outcome"]
+        emit(rows, json, lambda data: console.print(table(None, columns, [
             (t["id"], t["rule"], t["status"], short_date(t["due_at"]), t["contact"], t["subject"], t["outcome"])
             for t in data])))
 
@@ -103,8 +105,11 @@ def register(app: typer.Typer) -> None:
              lambda t: console.print(f"timer {t['id']} ({t['rule']}) cancelled", markup=False))
 
     @tasks_app.command("list")
-    def tasks_list(ctx: typer.Context, open_only: Annotated[bool, typer.Option("--open", help="Open tasks only.")] = False,
-                   json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def tasks_list(
+        ctx: typer.Context,
+        open_only: Annotated[bool, typer.Option("--open", help="Open tasks only.")] = False,
+        json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
         """Tasks, open ones first, by due date."""
         emit(_rules(ctx).tasks(open_only), json, lambda data: console.print(table(None, [
             "id", "status", "due", "assignee", "title", "rule"], [
@@ -128,12 +133,14 @@ def register(app: typer.Typer) -> None:
     @outbox_app.command("list")
     def outbox_list(
         ctx: typer.Context,
-        status: Annotated[str | None, typer.Option(help="pending, sending, delivered, dry_run, ambiguous or failed.")] = None,
+        status: Annotated[str | None, typer.Option(
+            help="pending, sending, delivered, dry_run, ambiguous or failed.")] = None,
         json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Rule mails and webhooks; `--status ambiguous` lists mails that may or may not have been sent."""
         rows = _rules(ctx).outbox(_choice(status, OUTBOX_STATES, "--status"))
-        emit(rows, json, lambda data: console.print(table(None, ["id", "kind", "status", "to", "subject", "attempts", "error"], [
+        columns = ["id", "kind", "status", "to", "subject", "attempts", "error"]
+        emit(rows, json, lambda data: console.print(table(None, columns, [
             (m["id"], m["kind"], m["status"], m["to"] if isinstance(m["to"], str) else ", ".join(m["to"] or []),
              m["subject"], m["attempts"], m["last_error"]) for m in data])))
 

@@ -120,8 +120,9 @@ def _move_back(session: Session, later: Sequence[tuple[Arming, dict]], now: date
                        "status", "closed_at", "outcome", "cancelled_by_id"):
             setattr(timer, column, row[column])
         decision = "armed" if timer.status == "pending" else timer.status
-        timers.log(session, arming.rule.name, decision, now, timer_id=timer.id, interaction_id=arming.event.interaction_id,
-                   reasons=[was, *arming.reasons, *([row["outcome"]] if row["outcome"] else [])])
+        reasons = [was, *arming.reasons, *([row["outcome"]] if row["outcome"] else [])]
+        timers.log(session, arming.rule.name, decision, now, timer_id=timer.id,
+                   interaction_id=arming.event.interaction_id, reasons=reasons)
         report.moved.append(arming.dedupe_key)
 
 
@@ -135,10 +136,7 @@ def _cancel_answered(session: Session, engine: RuleEngine, rows: Sequence[MailRo
                                              {r.details.get("in_reply_to") for r in replies})
         for timer in pending:
             reply = next((r for r in sorted(replies, key=lambda r: r.occurred_at)
-                          if r.occurred_at > timer.event_at and (
-                              (r.thread_key and r.thread_key == timer.thread_key)
-                              or (r.details.get("in_reply_to") and r.details.get("in_reply_to") == timer.payload.get("message_id")))),
-                         None)
+                          if r.occurred_at > timer.event_at and _same_thread(r, timer)), None)
             if reply is not None:
                 _cancel(session, timer, now, f"reply in the thread from {_sender(reply)} "
                         f"(interaction {reply.interaction_id})", reply.interaction_id, report)
@@ -156,7 +154,8 @@ def _cancel_answered(session: Session, engine: RuleEngine, rows: Sequence[MailRo
                           if c == timer.contact_id and r.occurred_at > timer.event_at), None)
             if cause is not None:
                 what = "mail from the contact" if kind == "inbound_from_contact" else "meeting with the contact"
-                _cancel(session, timer, now, f"{what} (interaction {cause.interaction_id})", cause.interaction_id, report)
+                why = f"{what} (interaction {cause.interaction_id})"
+                _cancel(session, timer, now, why, cause.interaction_id, report)
 
 
 def _cancel(session: Session, timer, now: datetime, why: str, by: int | None, report: ArmReport) -> None:
@@ -166,6 +165,13 @@ def _cancel(session: Session, timer, now: datetime, why: str, by: int | None, re
         timer.status = "cancelled"
         report.cancelled.append(timer.id)
         timers.log(session, timer.rule, "cancelled", now, timer_id=timer.id, interaction_id=by, reasons=[why])
+
+
+def _same_thread(reply: MailRow, timer) -> bool:
+    """Same thread key, or a reply to the very mail that armed the timer (In-Reply-To)."""
+    answered = reply.details.get("in_reply_to")
+    return bool((reply.thread_key and reply.thread_key == timer.thread_key)
+                or (answered and answered == (timer.payload or {}).get("message_id")))
 
 
 def _sender(row: MailRow) -> str:

@@ -20,8 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.rules import timers
-from agent.rules.actions import (DealAction, EmailAction, Recipient, SetStatusAction, TagAction, TaskAction,
-                                 WebhookAction, sign_webhook)
+from agent.rules.actions import (
+    DealAction,
+    EmailAction,
+    Recipient,
+    SetStatusAction,
+    TagAction,
+    TaskAction,
+    WebhookAction,
+    sign_webhook,
+)
 from agent.rules.amounts import Amount, best_total
 from agent.rules.conditions import InteractionFacts, ParticipantFacts
 from agent.rules.engine import RULE_HEADER, RULE_MESSAGE_ID_PREFIX, Event, Person, RuleEngine
@@ -227,7 +235,8 @@ def _email(firing: Firing, index: int, action: EmailAction) -> None:
     to = [a for a in dict.fromkeys(firing.recipient(r) for r in action.to) if a]
     cc = [a for a in dict.fromkeys(firing.recipient(r) for r in action.cc) if a and a not in to]
     key = f"{firing.timer.dedupe_key}#{index}"
-    payload = {"from": firing.mail_from, "to": to, "cc": cc, "subject": render(action.subject, context, single_line=True),
+    payload = {"from": firing.mail_from, "to": to, "cc": cc,
+               "subject": render(action.subject, context, single_line=True),
                "body": render(action.body, context), "message_id": message_id_for(key, firing.mail_from),
                "headers": {RULE_HEADER: firing.rule.name, "Auto-Submitted": "auto-generated"},
                "date": firing.now.isoformat()}
@@ -339,7 +348,8 @@ def deal_changed(session: Session, engine: RuleEngine, deal: Deal, now: datetime
         directory.add_companies(session, [c["company_id"] for c in directory.contacts.values() if c["company_id"]])
     contact = directory.contacts.get(deal.contact_id) if deal.contact_id else None
     company = directory.companies.get(contact["company_id"]) if contact and contact["company_id"] else None
-    person = Person(contact.get("email", ""), contact["name"], deal.contact_id, contact["company_id"]) if contact else None
+    person = (Person(contact.get("email", ""), contact["name"], deal.contact_id, contact["company_id"])
+              if contact else None)
     participants = (ParticipantFacts(person.address, person.name, company["name"] if company else "",
                                      contact["status"], tuple(contact["tags"])),) if person and contact else ()
     facts = InteractionFacts(kind="deal", participants=participants, amount=deal_amount(deal), deal_stage=deal.stage)

@@ -75,7 +75,9 @@ class Person:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Person | None:
-        return cls(data["address"], data.get("name", ""), data.get("contact_id"), data.get("company_id")) if data else None
+        if not data:
+            return None
+        return cls(data["address"], data.get("name", ""), data.get("contact_id"), data.get("company_id"))
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,8 @@ class LocalSinks:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-                sinks.mails.append(envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode())
+                content = envelope.content
+                sinks.mails.append(content if isinstance(content, bytes) else content.encode())
                 return "250 OK"
 
         with socket.socket() as probe:  # the controller checks readiness by connecting: it needs a port up front

@@ -143,8 +143,8 @@ def not_a_reply_ids(session: Session, interaction_ids: Iterable[int]) -> set[int
 
 
 _ROW_COLUMNS = (Interaction.id, Interaction.identity_key, Interaction.kind, Interaction.occurred_at,
-                Interaction.direction, Interaction.thread_key, Interaction.subject, Interaction.snippet, Interaction.body,
-                Interaction.message_id, Interaction.ends_at, Interaction.status, Interaction.details)
+                Interaction.direction, Interaction.thread_key, Interaction.subject, Interaction.snippet,
+                Interaction.body, Interaction.message_id, Interaction.ends_at, Interaction.status, Interaction.details)
 
 
 def load_rows(session: Session, interaction_ids: Sequence[int]) -> dict[int, MailRow]:

@@ -209,6 +209,6 @@ class Scheduler:
     def _close(self, session: Session, timer: Timer, status: str, now: datetime, why: str,
                cancelled_by: int | None = None) -> str:
         timers.close(session, timer, status, now, why, cancelled_by)
-        timers.log(session, timer.rule, status, now, timer_id=timer.id, interaction_id=cancelled_by or timer.interaction_id,
-                   reasons=[why])
+        timers.log(session, timer.rule, status, now, timer_id=timer.id,
+                   interaction_id=cancelled_by or timer.interaction_id, reasons=[why])
         return status

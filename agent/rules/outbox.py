@@ -171,8 +171,9 @@ class Outbox:
 
     def _claim(self, session, now: datetime, limit: int) -> list[int]:
         free = or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
-        query = (select(OutboxMessage.id).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-                                                free).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+        query = (select(OutboxMessage.id)
+                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, free)
+                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         ids = list(session.scalars(query))
@@ -206,7 +207,8 @@ class Outbox:
 
     def _phase(self, row_id: int, phase: str) -> None:
         with self.store.unit_of_work() as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.lease_owner == self.owner)
+            session.execute(update(OutboxMessage)
+                            .where(OutboxMessage.id == row_id, OutboxMessage.lease_owner == self.owner)
                             .values(phase=phase))
 
     def _finish(self, row_id: int, status: str, note: str, now: datetime) -> str:

@@ -25,7 +25,7 @@ from agent.rules.outbox import Outbox
 from agent.rules.schedule import BusinessCalendar
 from agent.rules.spec import RuleSpec, parse_rules
 from agent.store.models_crm import Contact
-from agent.store.models_rules import Deal, OutboxMessage, Task, Timer
+from agent.store.models_rules import TIMER_STATES, Deal, OutboxMessage, Task, Timer
 
 
 def _iso(value: datetime | None, zone) -> str | None:
@@ -134,7 +134,7 @@ class RulesService:
                 "name": rule.name, "enabled": rule.enabled, "on": rule.trigger.event, "cron": rule.trigger.cron,
                 "after": str(rule.delay) if rule.delay else None, "unless": [c.kind for c in rule.unless],
                 "once_per": rule.once_per, "do": [a.type for a in rule.actions], "description": rule.description,
-                "timers": {status: counts[(rule.name, status)] for status in ("pending", "fired", "cancelled", "missed", "failed")
+                "timers": {status: counts[(rule.name, status)] for status in TIMER_STATES
                            if counts.get((rule.name, status))},
             })
         return out
@@ -158,8 +158,8 @@ class RulesService:
                 if action.type == "webhook" and action.secret is not None:
                     try:
                         action.secret.reveal()
-                    except UserError as error:
-                        problems.append(f"{where}.secret: {error.message}")
+                    except UserError as error:  # its message starts with the key path already
+                        problems.append(error.message)
         return {"rules": len(self.rules), "enabled": sum(r.enabled for r in self.rules), "ok": not problems,
                 "problems": problems, "warnings": warnings}
 
@@ -210,7 +210,8 @@ class RulesService:
         return {"id": t.id, "title": t.title, "body": t.body, "assignee": t.assignee, "status": t.status,
                 "due_at": _iso(t.due_at, self.zone), "created_at": _iso(t.created_at, self.zone),
                 "done_at": _iso(t.done_at, self.zone), "rule": t.rule, "timer_id": t.timer_id,
-                "contact_id": t.contact_id, "contact": contacts.get(t.contact_id or 0, ""), "interaction_id": t.interaction_id}
+                "contact_id": t.contact_id, "contact": contacts.get(t.contact_id or 0, ""),
+                "interaction_id": t.interaction_id}
 
     def tasks(self, open_only: bool = False, limit: int = 500) -> list[dict[str, Any]]:
         with self.service.store.read() as session:
@@ -238,7 +239,8 @@ class RulesService:
             return [{"id": d.id, "name": d.name, "stage": d.stage, "previous_stage": d.previous_stage,
                      "amount": d.amount, "currency": d.currency, "owner": d.owner, "contact_id": d.contact_id,
                      "company_id": d.company_id, "thread_key": d.thread_key, "source": d.source,
-                     "updated_at": _iso(d.updated_at, self.zone), "closed_at": _iso(d.closed_at, self.zone)} for d in rows]
+                     "updated_at": _iso(d.updated_at, self.zone), "closed_at": _iso(d.closed_at, self.zone)}
+                    for d in rows]
 
     def outbox(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         with self.service.store.read() as session:
@@ -252,7 +254,8 @@ class RulesService:
                             "to": p.get("to") or p.get("url"), "cc": p.get("cc", []), "subject": p.get("subject", ""),
                             "body": p.get("body", ""), "message_id": p.get("message_id"), "attempts": m.attempts,
                             "next_attempt_at": _iso(m.next_attempt_at, self.zone), "last_error": m.last_error,
-                            "delivered_at": _iso(m.delivered_at, self.zone), "created_at": _iso(m.created_at, self.zone)})
+                            "delivered_at": _iso(m.delivered_at, self.zone),
+                            "created_at": _iso(m.created_at, self.zone)})
             return out
 
     def outbox_retry(self, message_id: int) -> dict[str, Any]:

@@ -55,21 +55,21 @@ class History:
                    ((Interaction.kind == "email") & (Interaction.direction == "in")) | (Interaction.kind == "meeting"))
         )
         seen: set[int] = set()
-        for iid, kind, direction, at, thread, mid, status, details, role, address, contact_id in rows:
+        for iid, kind, _direction, at, thread, mid, status, details, role, address, contact_id in rows:
             if kind == "meeting":
                 if contact_id and (status or "").upper() != "CANCELLED":
                     self.by_contact.setdefault(contact_id, []).append(CancelCandidate(
-                        "meeting_booked", at, iid, f"meeting with the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+                        "meeting_booked", at, iid, f"meeting with the contact on {_when(at)} (interaction {iid})"))
                 continue
             if iid in excluded or is_rule_message_id(mid) or role != "from":
                 continue
             if contact_id:
                 self.by_contact.setdefault(contact_id, []).append(CancelCandidate(
-                    "inbound_from_contact", at, iid, f"mail from the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+                    "inbound_from_contact", at, iid, f"mail from the contact on {_when(at)} (interaction {iid})"))
             if iid in seen:
                 continue
             seen.add(iid)
-            reply = CancelCandidate("reply", at, iid, f"reply from {address} on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})")
+            reply = CancelCandidate("reply", at, iid, f"reply from {address} on {_when(at)} (interaction {iid})")
             if thread:
                 self.by_thread.setdefault(thread, []).append(reply)
             if (details or {}).get("in_reply_to"):
@@ -88,11 +88,15 @@ class History:
         if event.contact and event.contact.contact_id:
             found += self.by_contact.get(event.contact.contact_id, [])
         contact_id = event.contact.contact_id if event.contact else None
-        deal = self.deals_by_thread.get(event.thread_key or "") or (self.deals_by_contact.get(contact_id) if contact_id else None)
+        deal = self.deals_by_thread.get(event.thread_key or "") or self.deals_by_contact.get(contact_id or 0)
         if deal is not None and deal.stage in ("won", "lost"):
             found.append(CancelCandidate("deal_closed", deal.closed_at or deal.updated_at, None,
                                          f"deal {deal.id} \"{deal.name}\" is {deal.stage}"))
         return found
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def _events(session: Session, rule: RuleSpec, since: datetime, now: datetime) -> Iterator[Event]:
@@ -106,8 +110,8 @@ def _events(session: Session, rule: RuleSpec, since: datetime, now: datetime) ->
         for part in chunks(ids, CHUNK):
             yield from _interaction_events(session, part)
     elif trigger == "contact.created":
-        contacts = list(session.scalars(select(Contact).where(Contact.created_at >= since, Contact.merged_into_id.is_(None))
-                                        .order_by(Contact.id)))
+        contacts = list(session.scalars(select(Contact).order_by(Contact.id).where(
+            Contact.created_at >= since, Contact.merged_into_id.is_(None))))
         directory = Directory()
         directory.add_contacts(session, [c.id for c in contacts])
         directory.add_companies(session, [c.company_id for c in contacts if c.company_id])
@@ -152,7 +156,8 @@ def simulate(session: Session, engine: RuleEngine, rule: RuleSpec, since: dateti
             why = decision.note or next((r for r in decision.result.reasons if _failing(r)), "conditions not met")
             not_matched[why] += 1
             if len(examples) < EXAMPLES:
-                examples.append({**_describe(event, zone), "why": list(decision.result.reasons) + ([decision.note] if decision.note else [])})
+                why = [*decision.result.reasons, *([decision.note] if decision.note else [])]
+                examples.append({**_describe(event, zone), "why": why})
             continue
         decisions.append(_judge(decision, event, armed, history, now, zone, outcomes))
     _attach_live(session, decisions)
@@ -160,7 +165,8 @@ def simulate(session: Session, engine: RuleEngine, rule: RuleSpec, since: dateti
         "rule": rule.name, "event": rule.trigger.event, "since": since.astimezone(zone).isoformat(),
         "now": now.astimezone(zone).isoformat(), "examined": examined, "matched": len(decisions),
         "outcomes": dict(outcomes), "decisions": decisions,
-        "not_matched": {"count": sum(not_matched.values()), "reasons": not_matched.most_common(10), "examples": examples},
+        "not_matched": {"count": sum(not_matched.values()), "reasons": not_matched.most_common(10),
+                        "examples": examples},
         "note": "deal.changed rules are armed by deal changes as they happen; history does not keep past deal "
                 "changes, so simulate cannot replay them" if rule.trigger.event == "deal.changed" else "",
         "seconds": round(time.perf_counter() - started, 3),

@@ -124,7 +124,8 @@ def pending_for_replies(session: Session, rules: Sequence[str], thread_keys: Ite
     for part in chunks(thread_keys, 500):
         found.update((t.id, t) for t in session.scalars(base.where(Timer.thread_key.in_(part))))
     for part in chunks(message_ids, 500):
-        by_message = base.join(Interaction, Interaction.id == Timer.interaction_id).where(Interaction.message_id.in_(part))
+        by_message = (base.join(Interaction, Interaction.id == Timer.interaction_id)
+                      .where(Interaction.message_id.in_(part)))
         found.update((t.id, t) for t in session.scalars(by_message))
     return list(found.values())
 
@@ -193,8 +194,8 @@ def candidates_for_many(session: Session, queries: Sequence[CancelQuery]) -> lis
                 found.append(CancelCandidate("inbound_from_contact", at, iid,
                                              f"mail from the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
             elif "meeting_booked" in q.kinds and kind == "meeting" and (status or "").upper() != "CANCELLED":
-                found.append(CancelCandidate("meeting_booked", at, iid,
-                                             f"meeting with the contact on {at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
+                found.append(CancelCandidate("meeting_booked", at, iid, f"meeting with the contact on "
+                                             f"{at:%Y-%m-%d %H:%M} UTC (interaction {iid})"))
         if "deal_closed" in q.kinds:
             deal = by_thread.get(q.thread_key or "") or by_contact.get(q.contact_id or 0)
             if deal is not None and deal.stage in CLOSED_STAGES:

@@ -18,8 +18,17 @@ from agent.matching.contacts_file import ContactRow
 from agent.matching.matcher import ContactHit, link_participants, lookup_keys
 from agent.pipeline.account_sync import match_policy
 from agent.pipeline.context import Batch, WorkItem
-from agent.records import (Direction, InteractionDraft, ItemRef, Mailbox, ParsedEmail, ParticipantDraft, RawItem,
-                           Role, TargetRef)
+from agent.records import (
+    Direction,
+    InteractionDraft,
+    ItemRef,
+    Mailbox,
+    ParsedEmail,
+    ParticipantDraft,
+    RawItem,
+    Role,
+    TargetRef,
+)
 from agent.service import AgentService
 from agent.store import crm_repo, sync_repo
 from agent.store import interactions_repo as repo
@@ -101,8 +110,8 @@ class World:
             details["in_reply_to"] = in_reply_to
         draft = InteractionDraft(
             identity_key=f"mid:{mid}", kind="email", occurred_at=when, subject=subject, direction=direction,
-            thread_key=thread or f"thread:{in_reply_to or mid}", participants=participants, snippet=snippet or body[:300],
-            body=body, message_id=mid, content_hash=f"h{n}", details=details)
+            thread_key=thread or f"thread:{in_reply_to or mid}", participants=participants,
+            snippet=snippet or body[:300], body=body, message_id=mid, content_hash=f"h{n}", details=details)
         return draft, parsed
 
     def meeting(self, organizer: str, attendees: list[str], subject: str, start: datetime, end: datetime,
@@ -130,7 +139,8 @@ class World:
             hits = {a: ContactHit(h.contact_id, h.is_primary, h.company_id)
                     for a, h in repo.lookup_addresses(session, keys).items()}
             link_participants(people, hits, _domains(session, domains), self.policy)
-            sighted = [repo.Sighted(f"{mailbox}/{d.identity_key}", f"{mailbox}/{d.identity_key}", "", d) for d in drafts]
+            sighted = [repo.Sighted(f"{mailbox}/{d.identity_key}", f"{mailbox}/{d.identity_key}", "", d)
+                       for d in drafts]
             written = repo.upsert_interactions(session, target.id, 0, sighted, now)
             items = []
             for (draft, parsed), result in zip(mails, written, strict=True):
@@ -164,7 +174,8 @@ def _domains(session, domains) -> dict[str, int]:
 
     if not domains:
         return {}
-    rows = session.execute(select(CompanyDomain.domain, CompanyDomain.company_id).where(CompanyDomain.domain.in_(list(domains))))
+    rows = session.execute(select(CompanyDomain.domain, CompanyDomain.company_id)
+                           .where(CompanyDomain.domain.in_(list(domains))))
     return {domain: company_id for domain, company_id in rows}
 
 

@@ -54,7 +54,7 @@ def test_rules_list_and_check(setup, capsys):
     code, out, _ = run("rules", "check")
     assert code == 1
     assert "problem: rules[2].do[0]: dry_run = false but [smtp] is not configured" in out
-    assert "problem: rules[2].do[1].secret: rules[2].do[1].secret: environment variable CRM_WEBHOOK_SECRET is not set" in out
+    assert "problem: rules[2].do[1].secret: environment variable CRM_WEBHOOK_SECRET is not set" in out
     assert "note: rules[1].do[0]: names the manager, but no manager address is configured" in out
 
 

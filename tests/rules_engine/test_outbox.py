@@ -126,8 +126,8 @@ def test_a_worker_that_died_while_sending_leaves_a_decision_by_phase(make_world,
     row = one_welcome(world)
     with world.service.store.unit_of_work() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row["id"]).values(
-            status="sending", phase=phase, lease_owner="dead-worker", lease_until=world.clock.now() + timedelta(minutes=5),
-            attempts=1))
+            status="sending", phase=phase, lease_owner="dead-worker", attempts=1,
+            lease_until=world.clock.now() + timedelta(minutes=5)))
     assert world.rules.deliver_outbox() == {}  # the dead worker's lease still runs
     world.clock.advance(timedelta(minutes=6))
     world.rules.deliver_outbox()

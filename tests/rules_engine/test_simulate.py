@@ -32,12 +32,14 @@ def history(make_world):
     answered = world.mail(CLAIRE, "a@client-a.fr", "Devis A", at=at(0))
     world.ingest(answered, world.mail("a@client-a.fr", CLAIRE, "RE: Devis A", at=at(1), thread=answered[0].thread_key,
                                       in_reply_to=answered[0].message_id), hook=False)
-    world.ingest(world.mail(CLAIRE, "a@client-a.fr", "Devis A révisé", at=at(2), thread=answered[0].thread_key), hook=False)
+    revised = world.mail(CLAIRE, "a@client-a.fr", "Devis A révisé", at=at(2), thread=answered[0].thread_key)
+    world.ingest(revised, hook=False)
     silent = world.mail(CLAIRE, "b@client-b.fr", "Devis B", at=at(0.5))
     world.ingest(silent, world.mail("b@client-b.fr", CLAIRE, "Absence", at=at(0.6), thread=silent[0].thread_key,
                                     headers={"Auto-Submitted": "auto-replied"}), hook=True)
     late = world.mail(CLAIRE, "c@client-c.fr", "Devis C", at=at(1))
-    world.ingest(late, world.mail("c@client-c.fr", CLAIRE, "RE: Devis C", at=at(12), thread=late[0].thread_key), hook=False)
+    late_answer = world.mail("c@client-c.fr", CLAIRE, "RE: Devis C", at=at(12), thread=late[0].thread_key)
+    world.ingest(late, late_answer, hook=False)
     world.ingest(world.mail(CLAIRE, "d@client-d.fr", "Devis D", at=at(14)), hook=False)
     world.ingest(world.mail(CLAIRE, "e@client-e.fr", "Planning de pose", at=at(3)), hook=False)
     world.clock.set(at(15))
