@@ -36,9 +36,11 @@ class CleanText:
     found_container: bool  # at least one BEGIN of the expected container (or a known child) was seen
 
 
-def decode_text(data: bytes) -> tuple[str, list[str]]:
+def decode_text(data: bytes | str) -> tuple[str, list[str]]:
     """Bytes → text: UTF-8, UTF-16 (with a BOM) or Windows-1252; control characters removed."""
     repairs: list[str] = []
+    if isinstance(data, str):  # a caller holding text already: no charset to guess
+        data = data.encode("utf-8", "surrogatepass")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

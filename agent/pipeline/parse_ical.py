@@ -120,6 +120,10 @@ def parse_calendar(
     max_occurrences: int = 5000,
 ) -> CalendarParse:
     """iCalendar bytes → ``CalendarParse``. Never raises: what could not be read is listed in ``repairs``."""
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes | str):
+        return CalendarParse(repairs=("ical:unparseable",))
     try:
         return _Parse(data, window_start, window_end, default_tz, max_occurrences).run()
     except Exception as exc:  # noqa: BLE001 — the last line of defence; tests assert "internal:" never shows

@@ -62,6 +62,8 @@ def parse_vcard(data: bytes) -> tuple[VCardContact, ...]:
 
 def read_cards(data: bytes) -> tuple[VCardContact, ...]:
     """``parse_vcard`` without its safety net, for tests: bad input is repaired, only a bug raises."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
     text, file_repairs = decode_text(_join_soft_line_breaks(data))
     contacts = []
     for lines, card_repairs in _cards(unfold(text)):

@@ -187,3 +187,10 @@ def test_any_rule_combination_parses_quickly(parts: list[str], all_day: bool) ->
     began = datetime.now(UTC)
     assert_sane(parse(text.encode()))
     assert (datetime.now(UTC) - began).total_seconds() < 3, parts
+
+
+def test_text_and_byte_buffers_are_accepted_and_anything_else_is_unparseable() -> None:
+    text = f"BEGIN:VCALENDAR\n{EVENT.format(uid='t')}END:VCALENDAR\n"
+    assert parse(text).uids == ("t",)  # type: ignore[arg-type]
+    assert parse(bytearray(text.encode())).uids == ("t",)  # type: ignore[arg-type]
+    assert parse(None).repairs == ("ical:unparseable",)  # type: ignore[arg-type]

@@ -138,3 +138,7 @@ def test_mutated_cards_never_raise(seed: bytes, edits: list[tuple[int, int, byte
         assert isinstance(contact, VCardContact)
         assert contact.full_name or contact.emails or contact.phones
         assert all("@" in address for address in contact.emails)
+
+
+def test_text_input_is_accepted() -> None:
+    assert [c.full_name for c in parse_vcard("BEGIN:VCARD\nFN:Zoé\nEND:VCARD\n")] == ["Zoé"]  # type: ignore[arg-type]
