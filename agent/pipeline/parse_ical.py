@@ -28,9 +28,13 @@ iTIP
 ----
 ``method`` is the calendar's METHOD. REQUEST / PUBLISH / ADD / none: occurrences. CANCEL: occurrences with status
 CANCELLED, and ``cancelled_uids`` lists UIDs whose whole series (or single event) is cancelled. REPLY / COUNTER: no
-occurrences (a reply carries one attendee, not the meeting), ``replies`` lists each attendee's PARTSTAT.
+occurrences (a reply carries one attendee, not the meeting), ``replies`` lists each attendee's PARTSTAT. REFRESH /
+DECLINECOUNTER: nothing.
 
-Repairs are stable codes ``<area>:<problem>[:<detail>]`` (see ``ical_lines``, ``ical_event``, ``ical_expand``).
+Modules: ``ical_lines`` (bytes → balanced lines), ``ical_blocks`` (lines → icalendar components, zones hidden from
+icalendar), ``ical_tz`` (zones, per file), ``ical_event`` (one VEVENT → SourceEvent), ``ical_rrule`` (rules made
+safe), ``ical_expand`` (series → occurrences). Repairs are stable codes ``<area>:<problem>[:<detail>]``, listed in
+those modules' docstrings; a code starting with ``internal:`` means a bug (the tests assert none appears).
 """
 
 from __future__ import annotations
