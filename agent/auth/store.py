@@ -62,7 +62,9 @@ class TokenStore:
 
     def token_file(self, name: str) -> TokenFile:
         oauth = self.oauth(name)
-        return TokenFile(self.directory / f"{name}.json", lambda: resolve_key(oauth.token_key if oauth else None, create=True))
+        return TokenFile(
+            self.directory / f"{name}.json", lambda: resolve_key(oauth.token_key if oauth else None, create=True)
+        )
 
     def tokens(self, name: str) -> AccountTokens:
         if name not in self._tokens:
@@ -72,9 +74,12 @@ class TokenStore:
                 raise UserError(f"no account named {name!r} (accounts: {known})")
             oauth = self.oauth(name)
             if oauth is None:
-                raise UserError(f"account {name}: it does not sign in with OAuth2 (set auth = \"oauth2\" and an oauth2 table)")
-            self._tokens[name] = AccountTokens(name, oauth, default_scopes(account, oauth), self.token_file(name),
-                                               clock=self.clock)
+                raise UserError(
+                    f'account {name}: it does not sign in with OAuth2 (set auth = "oauth2" and an oauth2 table)'
+                )
+            self._tokens[name] = AccountTokens(
+                name, oauth, default_scopes(account, oauth), self.token_file(name), clock=self.clock
+            )
         return self._tokens[name]
 
     def access_token_getter(self, name: str) -> TokenGetter:
@@ -88,16 +93,35 @@ class TokenStore:
 def token_status(name: str, oauth: OAuthSettings, meta: dict | None, now: datetime) -> dict:
     """What `status` and `tokens` show for one account: state ok / expiring / expired / revoked / missing."""
     fix = f"run crm-agent accounts login {name}"
-    entry = {"account": name, "flow": oauth.flow, "username": "", "state": "ok", "expires_at": None,
-             "days_left": None, "access_expires_at": None, "refreshed_at": None, "error": "", "warning": "", "fix": ""}
+    entry = {
+        "account": name,
+        "flow": oauth.flow,
+        "username": "",
+        "state": "ok",
+        "expires_at": None,
+        "days_left": None,
+        "access_expires_at": None,
+        "refreshed_at": None,
+        "error": "",
+        "warning": "",
+        "fix": "",
+    }
     if oauth.flow == "client_credentials":
         fix = f"renew the client secret of app {oauth.client_id} and update oauth2.client_secret"
-        horizon = datetime.combine(oauth.secret_expires, datetime.min.time(), tzinfo=now.tzinfo) if oauth.secret_expires else None
+        horizon = (
+            datetime.combine(oauth.secret_expires, datetime.min.time(), tzinfo=now.tzinfo)
+            if oauth.secret_expires
+            else None
+        )
     else:
         horizon = parse_time((meta or {}).get("refresh_expires_at"))
     if meta:
-        entry.update(username=meta.get("username", ""), access_expires_at=meta.get("access_expires_at"),
-                     refreshed_at=meta.get("refreshed_at") or meta.get("signed_in_at"), error=meta.get("error", ""))
+        entry.update(
+            username=meta.get("username", ""),
+            access_expires_at=meta.get("access_expires_at"),
+            refreshed_at=meta.get("refreshed_at") or meta.get("signed_in_at"),
+            error=meta.get("error", ""),
+        )
     if horizon is not None:
         entry["expires_at"] = horizon.isoformat()
         entry["days_left"] = max(0, (horizon - now).days)
@@ -108,7 +132,9 @@ def token_status(name: str, oauth: OAuthSettings, meta: dict | None, now: dateti
     elif horizon is not None and horizon <= now:
         entry.update(state="expired", warning=f"sign-in expired on {horizon.date().isoformat()}")
     elif horizon is not None and horizon - now <= WARN_AHEAD:
-        entry.update(state="expiring", warning=f"sign-in expires in {entry['days_left']} day(s), on {horizon.date().isoformat()}")
+        entry.update(
+            state="expiring", warning=f"sign-in expires in {entry['days_left']} day(s), on {horizon.date().isoformat()}"
+        )
     if entry["state"] != "ok":
         entry["fix"] = fix
     return entry

@@ -70,8 +70,10 @@ def resolve_key(explicit: Secret | None, *, create: bool = False) -> bytes:
             pass
     except ImportError:
         pass
-    raise UserError(f"no key to encrypt the token cache: set {KEY_ENV} (make one with `crm-agent tokens new-key`), "
-                    "set oauth2.token_key, or install a keyring backend")
+    raise UserError(
+        f"no key to encrypt the token cache: set {KEY_ENV} (make one with `crm-agent tokens new-key`), "
+        "set oauth2.token_key, or install a keyring backend"
+    )
 
 
 def _checked(value: str, where: str) -> bytes:
@@ -79,7 +81,9 @@ def _checked(value: str, where: str) -> bytes:
     try:
         Fernet(key)
     except (ValueError, TypeError):
-        raise UserError(f"{where}: not a Fernet key (32 url-safe base64 bytes; `crm-agent tokens new-key` makes one)") from None
+        raise UserError(
+            f"{where}: not a Fernet key (32 url-safe base64 bytes; `crm-agent tokens new-key` makes one)"
+        ) from None
     return key
 
 
@@ -120,8 +124,10 @@ class TokenFile:
         try:
             secret = Fernet(self._key()).decrypt(raw["sealed"].encode()).decode()
         except (InvalidToken, KeyError, AttributeError):
-            raise UserError(f"{self.path}: cannot decrypt the token cache with this key (was the key changed?); "
-                            "restore the key or sign in again") from None
+            raise UserError(
+                f"{self.path}: cannot decrypt the token cache with this key (was the key changed?); "
+                "restore the key or sign in again"
+            ) from None
         return TokenRecord(dict(raw.get("meta") or {}), secret)
 
     def write(self, record: TokenRecord) -> None:

@@ -35,9 +35,21 @@ from agent.config.accounts_microsoft import MICROSOFT_LOGIN, OAuthSettings
 from agent.errors import AuthError, TemporaryError, UserError
 
 REFRESH_MARGIN = timedelta(minutes=5)
-_AUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client",
-                          "consent_required", "login_required", "invalid_scope", "expired_token",
-                          "authorization_declined", "access_denied", "bad_verification_code"})
+_AUTH_ERRORS = frozenset(
+    {
+        "invalid_grant",
+        "interaction_required",
+        "invalid_client",
+        "unauthorized_client",
+        "consent_required",
+        "login_required",
+        "invalid_scope",
+        "expired_token",
+        "authorization_declined",
+        "access_denied",
+        "bad_verification_code",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +72,17 @@ def parse_time(value: Any) -> datetime | None:
 class AccountTokens:
     """The tokens of one account; thread-safe, and safe across processes through the file's lock."""
 
-    def __init__(self, name: str, oauth: OAuthSettings, scopes: list[str], token_file: TokenFile, *,
-                 clock: Clock | None = None, margin: timedelta = REFRESH_MARGIN, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        oauth: OAuthSettings,
+        scopes: list[str],
+        token_file: TokenFile,
+        *,
+        clock: Clock | None = None,
+        margin: timedelta = REFRESH_MARGIN,
+        timeout: float = 30.0,
+    ) -> None:
         self.name = name
         self.oauth = oauth
         self.scopes = scopes
@@ -86,15 +107,21 @@ class AccountTokens:
         if self._app is None:
             http = _PinnedSession(str(self.oauth.ca_file) if self.oauth.ca_file else None)
             options: dict[str, Any] = {
-                "client_id": self.oauth.client_id, "authority": self.oauth.authority_url, "token_cache": self._cache,
-                "http_client": http, "timeout": self.timeout, "http_cache": self._http_cache,
+                "client_id": self.oauth.client_id,
+                "authority": self.oauth.authority_url,
+                "token_cache": self._cache,
+                "http_client": http,
+                "timeout": self.timeout,
+                "http_cache": self._http_cache,
             }
             if not self.oauth.authority_url.startswith(MICROSOFT_LOGIN):
                 options["instance_discovery"] = False  # a private or national-cloud authority is trusted as written
             with self._edge("contacting the sign-in service"):
                 if self.oauth.flow == "client_credentials":
                     assert self.oauth.client_secret is not None
-                    self._app = msal.ConfidentialClientApplication(client_credential=self.oauth.client_secret.reveal(), **options)
+                    self._app = msal.ConfidentialClientApplication(
+                        client_credential=self.oauth.client_secret.reveal(), **options
+                    )
                 else:
                     self._app = msal.PublicClientApplication(**options)
         return self._app
@@ -134,9 +161,13 @@ class AccountTokens:
             now = self.clock.now()
             claims = result.get("id_token_claims") or {}
             meta = {
-                "account": self.name, "flow": self.oauth.flow, "scopes": list(self.scopes),
+                "account": self.name,
+                "flow": self.oauth.flow,
+                "scopes": list(self.scopes),
                 "username": claims.get("preferred_username") or claims.get("upn") or "",
-                "signed_in_at": _iso(now), "error": "", "error_at": None,
+                "signed_in_at": _iso(now),
+                "error": "",
+                "error_at": None,
             }
             self._remember_expiry(meta, result, now)
             with self.file.locked():
@@ -169,8 +200,12 @@ class AccountTokens:
                     else:
                         accounts = app.get_accounts(username=record.meta.get("username") or None) or app.get_accounts()
                         if not accounts:
-                            raise AuthError(f"account {self.name}: the token cache holds no signed-in user", fix=self.fix)
-                        result = app.acquire_token_silent_with_error(self.scopes, account=accounts[0], force_refresh=force)
+                            raise AuthError(
+                                f"account {self.name}: the token cache holds no signed-in user", fix=self.fix
+                            )
+                        result = app.acquire_token_silent_with_error(
+                            self.scopes, account=accounts[0], force_refresh=force
+                        )
                     result = self._check(result, "token refresh")
             except AuthError as exc:
                 self._record_error(record, exc.message, now)
@@ -182,8 +217,10 @@ class AccountTokens:
                 try:
                     self.file.write(record)  # before the token leaves this method: see the module docstring
                 except OSError as exc:
-                    raise TemporaryError(f"account {self.name}: could not store the refreshed token ({exc}); "
-                                         "it was not used, the stored one still works") from None
+                    raise TemporaryError(
+                        f"account {self.name}: could not store the refreshed token ({exc}); "
+                        "it was not used, the stored one still works"
+                    ) from None
             return AccessToken(result["access_token"], now + timedelta(seconds=int(result.get("expires_in", 0) or 0)))
 
     def _remember_expiry(self, meta: dict, result: dict, now: datetime) -> None:
@@ -230,7 +267,9 @@ class _classified:
         if exc is None or isinstance(exc, (AuthError, TemporaryError, UserError)):
             return False
         if isinstance(exc, requests.exceptions.SSLError):
-            raise AuthError(f"{self.where}: TLS certificate rejected: {exc}", fix="check the authority URL or oauth2.ca_file") from None
+            raise AuthError(
+                f"{self.where}: TLS certificate rejected: {exc}", fix="check the authority URL or oauth2.ca_file"
+            ) from None
         if isinstance(exc, msal.exceptions.MsalServiceError):  # an HTTP error status from the sign-in service
             if getattr(exc, "error", None) in _AUTH_ERRORS:
                 raise AuthError(f"{self.where}: {exc}", fix="sign in again") from None

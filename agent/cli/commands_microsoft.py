@@ -24,9 +24,24 @@ def _show_tokens(rows: list[dict]) -> None:
     if not rows:
         console.print("no account signs in with OAuth2", markup=False)
         return
-    console.print(table(None, ["account", "flow", "user", "state", "expires", "days left", "access token until"], [
-        (r["account"], r["flow"], r["username"], r["state"], short_date(r["expires_at"]), r["days_left"],
-         short_date(r["access_expires_at"])) for r in rows]))
+    console.print(
+        table(
+            None,
+            ["account", "flow", "user", "state", "expires", "days left", "access token until"],
+            [
+                (
+                    r["account"],
+                    r["flow"],
+                    r["username"],
+                    r["state"],
+                    short_date(r["expires_at"]),
+                    r["days_left"],
+                    short_date(r["access_expires_at"]),
+                )
+                for r in rows
+            ],
+        )
+    )
     for row in rows:
         if row["warning"]:
             console.print(f"{row['account']}: {row['warning']} — {row['fix']}", markup=False)
@@ -36,8 +51,9 @@ def register(app: typer.Typer) -> None:
     from agent.cli.main import state
 
     accounts_app = _accounts_group(app)
-    tokens_app = typer.Typer(help="OAuth2 sign-ins (Microsoft 365, EWS, IMAP XOAUTH2): expiry and warnings.",
-                             invoke_without_command=True)
+    tokens_app = typer.Typer(
+        help="OAuth2 sign-ins (Microsoft 365, EWS, IMAP XOAUTH2): expiry and warnings.", invoke_without_command=True
+    )
     app.add_typer(tokens_app, name="tokens")
 
     @accounts_app.command("login")
@@ -51,13 +67,19 @@ def register(app: typer.Typer) -> None:
             err_console.print(message, markup=False)
 
         result = auth.login(name, prompt=prompt)
-        emit(result, json, lambda r: console.print(
-            f"{r['account']}: signed in as {r['username'] or '(the app)'}; sign-in valid until "
-            f"{short_date(r['expires_at']) or 'revoked or the secret expires'}", markup=False))
+        emit(
+            result,
+            json,
+            lambda r: console.print(
+                f"{r['account']}: signed in as {r['username'] or '(the app)'}; sign-in valid until "
+                f"{short_date(r['expires_at']) or 'revoked or the secret expires'}",
+                markup=False,
+            ),
+        )
 
     @tokens_app.callback()
     def tokens(ctx: typer.Context, json: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """Each OAuth2 account's sign-in: state, expiry, days left (warned 14 days ahead). Exit 1 if one needs action."""
+        """Each OAuth2 sign-in: state, expiry, days left (warned 14 days ahead). Exit 1 if one needs action."""
         if ctx.invoked_subcommand is not None:
             return
         auth = state(ctx).service.feature("auth")

@@ -24,8 +24,15 @@ from agent.config.accounts import AccountBase, SecretField, Strict
 MICROSOFT_LOGIN = "https://login.microsoftonline.com"
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 _BUILD = re.compile(r"^\d+\.\d+(\.\d+){0,2}$")
-EWS_API_VERSIONS = ("Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013",
-                    "Exchange2013_SP1", "Exchange2016")
+EWS_API_VERSIONS = (
+    "Exchange2007_SP1",
+    "Exchange2010",
+    "Exchange2010_SP1",
+    "Exchange2010_SP2",
+    "Exchange2013",
+    "Exchange2013_SP1",
+    "Exchange2016",
+)
 
 
 class OAuthSettings(Strict):
@@ -83,7 +90,9 @@ class EwsAccount(AccountBase, CalendarWindow):
     def _version(cls, value: str) -> str:
         if value in EWS_API_VERSIONS or _BUILD.match(value):
             return value
-        raise ValueError(f'"{value}" is neither an EWS version ({", ".join(EWS_API_VERSIONS)}) nor a build like "15.1.2507.6"')
+        raise ValueError(
+            f'"{value}" is neither an EWS version ({", ".join(EWS_API_VERSIONS)}) nor a build like "15.1.2507.6"'
+        )
 
     @model_validator(mode="after")
     def _consistent(self) -> EwsAccount:

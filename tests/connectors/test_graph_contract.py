@@ -18,7 +18,9 @@ from tests.microsoft.fixtures import graph_server, graph_session, identity_serve
 class GraphSource:
     def __init__(self, graph, identity, workspace, visibility: str) -> None:
         self.graph = graph
-        self.settings = settings_for(workspace, m365_spec(identity, graph, "m365", visibility=visibility, calendar=False))
+        self.settings = settings_for(
+            workspace, m365_spec(identity, graph, "m365", visibility=visibility, calendar=False)
+        )
         self.account = self.settings.accounts[0]
         self.store = TokenStore(self.settings.accounts, directory=workspace / "tokens")
         sign_in(self.store, "m365", identity)

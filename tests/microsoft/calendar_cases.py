@@ -26,14 +26,30 @@ def add_meetings(mailbox: Mailbox) -> tuple[StoredEvent, StoredEvent]:
     elodie = Attendee("elodie.martin@acme.fr", "Élodie Martin", required=True, response="Accept")
     paul = Attendee("paul@bureau-etudes.fr", "Paul Bernard", required=False, response="Tentative")
     weekly = mailbox.add_event(
-        uid=WEEKLY_UID, subject="Point chantier Acme", start=_utc(2026, 10, 5, 9), end=_utc(2026, 10, 5, 10),
-        attendees=[elodie, paul], location="Salle 2", every_days=7, count=4,
-        overrides={_utc(2026, 10, 12, 9): {"start": _utc(2026, 10, 13, 14), "end": _utc(2026, 10, 13, 15),
-                                           "subject": "Point chantier Acme (décalé)"}},
+        uid=WEEKLY_UID,
+        subject="Point chantier Acme",
+        start=_utc(2026, 10, 5, 9),
+        end=_utc(2026, 10, 5, 10),
+        attendees=[elodie, paul],
+        location="Salle 2",
+        every_days=7,
+        count=4,
+        overrides={
+            _utc(2026, 10, 12, 9): {
+                "start": _utc(2026, 10, 13, 14),
+                "end": _utc(2026, 10, 13, 15),
+                "subject": "Point chantier Acme (décalé)",
+            }
+        },
         deleted={_utc(2026, 10, 19, 9)},
     )
-    single = mailbox.add_event(uid=SINGLE_UID, subject="Signature devis n°42", start=_utc(2026, 10, 7, 15),
-                               end=_utc(2026, 10, 7, 16), attendees=[elodie])
+    single = mailbox.add_event(
+        uid=SINGLE_UID,
+        subject="Signature devis n°42",
+        start=_utc(2026, 10, 7, 15),
+        end=_utc(2026, 10, 7, 16),
+        attendees=[elodie],
+    )
     return weekly, single
 
 
@@ -44,16 +60,29 @@ def _stamp(value: datetime) -> str:
 def caldav_ics(*events: StoredEvent) -> bytes:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//caldav//EN"]
     for event in events:
-        lines += ["BEGIN:VEVENT", f"UID:{event.uid}", "DTSTAMP:20260101T000000Z", f"DTSTART:{_stamp(event.start)}",
-                  f"DTEND:{_stamp(event.end)}", f"SUMMARY:{event.subject}"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{event.uid}",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{_stamp(event.start)}",
+            f"DTEND:{_stamp(event.end)}",
+            f"SUMMARY:{event.subject}",
+        ]
         if event.is_series:
             lines.append(f"RRULE:FREQ=DAILY;INTERVAL={event.every_days};COUNT={event.count}")
             lines += [f"EXDATE:{_stamp(d)}" for d in sorted(event.deleted)]
         lines.append("END:VEVENT")
         for original, override in event.overrides.items():
-            lines += ["BEGIN:VEVENT", f"UID:{event.uid}", "DTSTAMP:20260101T000000Z", f"RECURRENCE-ID:{_stamp(original)}",
-                      f"DTSTART:{_stamp(override['start'])}", f"DTEND:{_stamp(override['end'])}",
-                      f"SUMMARY:{override['subject']}", "END:VEVENT"]
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{event.uid}",
+                "DTSTAMP:20260101T000000Z",
+                f"RECURRENCE-ID:{_stamp(original)}",
+                f"DTSTART:{_stamp(override['start'])}",
+                f"DTEND:{_stamp(override['end'])}",
+                f"SUMMARY:{override['subject']}",
+                "END:VEVENT",
+            ]
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()
 
@@ -65,8 +94,12 @@ def meetings_of(data: bytes) -> set[tuple[str, datetime, datetime, str]]:
 
 
 def expected_identities() -> set[str]:
-    return {f"ical:{WEEKLY_UID}#20261005T090000Z", f"ical:{WEEKLY_UID}#20261012T090000Z",
-            f"ical:{WEEKLY_UID}#20261026T090000Z", f"ical:{SINGLE_UID}"}
+    return {
+        f"ical:{WEEKLY_UID}#20261005T090000Z",
+        f"ical:{WEEKLY_UID}#20261012T090000Z",
+        f"ical:{WEEKLY_UID}#20261026T090000Z",
+        f"ical:{SINGLE_UID}",
+    }
 
 
 def shift(value: datetime, days: int) -> datetime:

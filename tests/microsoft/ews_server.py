@@ -29,8 +29,17 @@ from tests.microsoft import ews_xml as x
 from tests.microsoft.http_base import ProtocolServer, Request, Response
 from tests.microsoft.mailbox import Mailbox
 
-ITEM_DEFAULTS = {"item:Subject", "item:DateTimeReceived", "item:Size", "item:DateTimeSent", "message:Sender",
-                 "message:ToRecipients", "message:CcRecipients", "message:From", "message:InternetMessageId"}
+ITEM_DEFAULTS = {
+    "item:Subject",
+    "item:DateTimeReceived",
+    "item:Size",
+    "item:DateTimeSent",
+    "message:Sender",
+    "message:ToRecipients",
+    "message:CcRecipients",
+    "message:From",
+    "message:InternetMessageId",
+}
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 
 
@@ -50,8 +59,17 @@ class EwsServer(ProtocolServer):
         return f"{self.base_url}/EWS/Exchange.asmx"
 
     def busy(self, back_off_ms: int, count: int = 1) -> None:
-        self.fail_next("/EWS/", Response(500, x.fault("ErrorServerBusy", "The server cannot service this request right "
-                                                      "now. Try again later.", back_off_ms), XML), count)
+        self.fail_next(
+            "/EWS/",
+            Response(
+                500,
+                x.fault(
+                    "ErrorServerBusy", "The server cannot service this request right now. Try again later.", back_off_ms
+                ),
+                XML,
+            ),
+            count,
+        )
 
     # ---- dispatch -------------------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -66,7 +84,9 @@ class EwsServer(ProtocolServer):
             self.operations.append(name)
         handler = getattr(self, f"_op_{name}", None)
         if handler is None:
-            return Response(500, x.fault("ErrorInvalidOperation", f"crm-agent test EWS server: {name} is not implemented"), XML)
+            return Response(
+                500, x.fault("ErrorInvalidOperation", f"crm-agent test EWS server: {name} is not implemented"), XML
+            )
         with self.mailbox.lock:
             return Response(200, handler(operation), XML)
 
@@ -87,8 +107,11 @@ class EwsServer(ProtocolServer):
         return None
 
     def _folder_xml(self, folder):
-        total = len(self.mailbox.in_folder(folder.id)) if folder.kind == "mail" else \
-            sum(1 for e in self.mailbox.events.values() if e.folder == folder.id)
+        total = (
+            len(self.mailbox.in_folder(folder.id))
+            if folder.kind == "mail"
+            else sum(1 for e in self.mailbox.events.values() if e.folder == folder.id)
+        )
         return x.folder_element(folder, total, len(self.mailbox.children(folder.id)))
 
     def _op_GetFolder(self, operation) -> bytes:
@@ -96,7 +119,9 @@ class EwsServer(ProtocolServer):
         for ref in operation.find(x.m("FolderIds")):
             folder = self.mailbox.folder("msgfolderroot" if ref.get("Id") == "root" else ref.get("Id"))
             if folder is None:
-                replies.append(x.message("GetFolder", "ErrorFolderNotFound", "The specified folder could not be found."))
+                replies.append(
+                    x.message("GetFolder", "ErrorFolderNotFound", "The specified folder could not be found.")
+                )
                 continue
             reply = x.message("GetFolder")
             x.sub(reply, x.m("Folders")).append(self._folder_xml(folder))
@@ -133,14 +158,19 @@ class EwsServer(ProtocolServer):
     def _op_SyncFolderItems(self, operation) -> bytes:
         folder = self.mailbox.folder(self._folder_ref(operation.find(x.m("SyncFolderId"))) or "")
         if folder is None:
-            return x.response("SyncFolderItems", [x.message("SyncFolderItems", "ErrorFolderNotFound", "No such folder.")])
+            return x.response(
+                "SyncFolderItems", [x.message("SyncFolderItems", "ErrorFolderNotFound", "No such folder.")]
+            )
         token = (operation.findtext(x.m("SyncState")) or "").strip()
         limit = int(operation.findtext(x.m("MaxChangesReturned")) or 100)
         if token:
             state = self.states.get(token)
             if state is None or state["folder"] != folder.id or state["epoch"] != folder.epoch:
-                refusal = x.message("SyncFolderItems", "ErrorInvalidSyncStateData",
-                                    "Synchronization state data is corrupt or otherwise invalid.")
+                refusal = x.message(
+                    "SyncFolderItems",
+                    "ErrorInvalidSyncStateData",
+                    "Synchronization state data is corrupt or otherwise invalid.",
+                )
                 x.sub(refusal, x.m("SyncState"))  # Exchange sends these two, empty, with the error
                 x.sub(refusal, x.m("IncludesLastItemInRange"), True)
                 return x.response("SyncFolderItems", [refusal])
@@ -148,7 +178,9 @@ class EwsServer(ProtocolServer):
         else:
             seen = {}
         current = self._current(folder)
-        changes = [("Create" if i not in seen else "Update", i) for i, (key, _) in current.items() if seen.get(i) != key]
+        changes = [
+            ("Create" if i not in seen else "Update", i) for i, (key, _) in current.items() if seen.get(i) != key
+        ]
         changes += [("Delete", i) for i in seen if i not in current]
         page, complete = changes[:limit], len(changes) <= limit
         reply = x.message("SyncFolderItems")
@@ -183,7 +215,9 @@ class EwsServer(ProtocolServer):
         for ref in operation.find(x.m("ItemIds")):
             element = self._item(ref.get("Id"), fields)
             if element is None:
-                replies.append(x.message("GetItem", "ErrorItemNotFound", "The specified object was not found in the store."))
+                replies.append(
+                    x.message("GetItem", "ErrorItemNotFound", "The specified object was not found in the store.")
+                )
                 continue
             reply = x.message("GetItem")
             x.sub(reply, x.m("Items")).append(element)
@@ -197,27 +231,58 @@ class EwsServer(ProtocolServer):
         event = self.mailbox.events.get(item_id)
         if event is not None:
             kind = "RecurringMaster" if event.is_series else "Single"
-            return x.calendar_element(event, item_id=event.id, kind=kind, start=event.start, end=event.end,
-                                      subject=event.subject, location=event.location, original_start=None,
-                                      fields=fields, with_occurrences=True)
+            return x.calendar_element(
+                event,
+                item_id=event.id,
+                kind=kind,
+                start=event.start,
+                end=event.end,
+                subject=event.subject,
+                location=event.location,
+                original_start=None,
+                fields=fields,
+                with_occurrences=True,
+            )
         instance = self.mailbox.find_instance(item_id)
         if instance is not None:
-            return x.calendar_element(instance.event, item_id=instance.id, kind=instance.kind, start=instance.start,
-                                      end=instance.end, subject=instance.subject, location=instance.location,
-                                      original_start=instance.original_start, fields=fields | {"calendar:RequiredAttendees"})
+            return x.calendar_element(
+                instance.event,
+                item_id=instance.id,
+                kind=instance.kind,
+                start=instance.start,
+                end=instance.end,
+                subject=instance.subject,
+                location=instance.location,
+                original_start=instance.original_start,
+                fields=fields | {"calendar:RequiredAttendees"},
+            )
         return None
 
     def _op_FindItem(self, operation) -> bytes:
         view = operation.find(x.m("CalendarView"))
         if view is None:
-            return x.fault("ErrorInvalidOperation", "crm-agent test EWS server: FindItem without CalendarView is not implemented")
+            return x.fault(
+                "ErrorInvalidOperation", "crm-agent test EWS server: FindItem without CalendarView is not implemented"
+            )
         start, end = (datetime.fromisoformat(view.get(k)) for k in ("StartDate", "EndDate"))
-        instances = sorted((i for e in self.mailbox.events.values() for i in e.instances(start, end)), key=lambda i: i.start)
+        instances = sorted(
+            (i for e in self.mailbox.events.values() for i in e.instances(start, end)), key=lambda i: i.start
+        )
         reply = x.message("FindItem")
         root = x.sub(reply, x.m("RootFolder"), TotalItemsInView=str(len(instances)), IncludesLastItemInRange="true")
         holder = x.sub(root, x.t("Items"))
         for instance in instances:
-            holder.append(x.calendar_element(instance.event, item_id=instance.id, kind=instance.kind, start=instance.start,
-                                             end=instance.end, subject=instance.subject, location=instance.location,
-                                             original_start=instance.original_start, fields=set()))
+            holder.append(
+                x.calendar_element(
+                    instance.event,
+                    item_id=instance.id,
+                    kind=instance.kind,
+                    start=instance.start,
+                    end=instance.end,
+                    subject=instance.subject,
+                    location=instance.location,
+                    original_start=instance.original_start,
+                    fields=set(),
+                )
+            )
         return x.response("FindItem", [reply])

@@ -37,15 +37,24 @@ def ews_time(value: datetime) -> str:
 def sub(parent: etree._Element, tag: str, text: object = None, **attrib: str) -> etree._Element:
     child = etree.SubElement(parent, tag, {k: v for k, v in attrib.items() if v is not None})
     if text is not None:
-        child.text = text if isinstance(text, str) else ("true" if text is True else "false" if text is False else str(text))
+        child.text = (
+            text if isinstance(text, str) else ("true" if text is True else "false" if text is False else str(text))
+        )
     return child
 
 
 def envelope(body_child: etree._Element) -> bytes:
     root = etree.Element(f"{{{SOAP}}}Envelope", nsmap=NSMAP)
     header = sub(root, f"{{{SOAP}}}Header")
-    sub(header, t("ServerVersionInfo"), MajorVersion="15", MinorVersion="1", MajorBuildNumber="2507",
-        MinorBuildNumber="6", Version="V2017_07_11")
+    sub(
+        header,
+        t("ServerVersionInfo"),
+        MajorVersion="15",
+        MinorVersion="1",
+        MajorBuildNumber="2507",
+        MinorBuildNumber="6",
+        Version="V2017_07_11",
+    )
     sub(root, f"{{{SOAP}}}Body").append(body_child)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
@@ -60,8 +69,9 @@ def response(operation: str, messages: list[etree._Element]) -> bytes:
 
 
 def message(operation: str, code: str = "NoError", text: str | None = None) -> etree._Element:
-    element = etree.Element(m(f"{operation}ResponseMessage"), ResponseClass="Success" if code == "NoError" else "Error",
-                            nsmap=NSMAP)
+    element = etree.Element(
+        m(f"{operation}ResponseMessage"), ResponseClass="Success" if code == "NoError" else "Error", nsmap=NSMAP
+    )
     if text:
         sub(element, m("MessageText"), text)
     sub(element, m("ResponseCode"), code)
@@ -142,8 +152,11 @@ def message_element(stored, fields: set[str]) -> etree._Element:
     if "message:Sender" in fields:
         for name, address in (stored.addresses("Sender") or stored.addresses("From"))[:1]:
             mailbox(element, t("Sender"), name, address)
-    for uri, tag, header in (("message:ToRecipients", "ToRecipients", "To"), ("message:CcRecipients", "CcRecipients", "Cc"),
-                             ("message:BccRecipients", "BccRecipients", "Bcc")):
+    for uri, tag, header in (
+        ("message:ToRecipients", "ToRecipients", "To"),
+        ("message:CcRecipients", "CcRecipients", "Cc"),
+        ("message:BccRecipients", "BccRecipients", "Bcc"),
+    ):
         if uri in fields:
             recipients(element, t(tag), stored.addresses(header))
     if "message:From" in fields:
@@ -171,8 +184,19 @@ def attendees(parent: etree._Element, tag: str, people: list) -> None:
         sub(attendee, t("ResponseType"), person.response)
 
 
-def calendar_element(event, *, item_id: str, kind: str, start: datetime, end: datetime, subject: str, location: str,
-                     original_start: datetime | None, fields: set[str], with_occurrences: bool = False) -> etree._Element:
+def calendar_element(
+    event,
+    *,
+    item_id: str,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    subject: str,
+    location: str,
+    original_start: datetime | None,
+    fields: set[str],
+    with_occurrences: bool = False,
+) -> etree._Element:
     """A ``t:CalendarItem``: a single event, a recurring master, or one occurrence / exception of a series."""
     element = etree.Element(t("CalendarItem"), nsmap=NSMAP)
     change_key = event.change_key if kind != "Exception" else f"{event.change_key}X"
@@ -210,4 +234,3 @@ def calendar_element(event, *, item_id: str, kind: str, start: datetime, end: da
     sub(element, t("StartTimeZone"), Id=PARIS, Name="(UTC+01:00) Brussels, Copenhagen, Madrid, Paris")
     sub(element, t("EndTimeZone"), Id=PARIS, Name="(UTC+01:00) Brussels, Copenhagen, Madrid, Paris")
     return element
-

@@ -61,19 +61,31 @@ def graph_server(graph_session: GraphServer, identity_server: IdentityServer) ->
 
 
 def oauth_table(identity: IdentityServer, **extra: Any) -> dict[str, Any]:
-    return {"client_id": CLIENT_ID, "authority": identity.authority, "ca_file": str(identity.cert_path),
-            "token_key": TOKEN_KEY, **extra}
+    return {
+        "client_id": CLIENT_ID,
+        "authority": identity.authority,
+        "ca_file": str(identity.cert_path),
+        "token_key": TOKEN_KEY,
+        **extra,
+    }
 
 
 def m365_spec(identity: IdentityServer, graph: GraphServer, name: str | None = None, **extra: Any) -> dict[str, Any]:
     oauth = oauth_table(identity, **extra.pop("oauth2", {}))
-    return {"name": name or f"m365-{next(_names)}", "kind": "m365", "mailbox": USER, "oauth2": oauth,
-            "graph_url": graph.graph_url, **extra}
+    return {
+        "name": name or f"m365-{next(_names)}",
+        "kind": "m365",
+        "mailbox": USER,
+        "oauth2": oauth,
+        "graph_url": graph.graph_url,
+        **extra,
+    }
 
 
 def settings_for(tmp: Path, *specs: dict[str, Any]) -> Settings:
-    return Settings.model_validate({"database": f"sqlite:///{tmp / 'crm.db'}", "own_domains": ["atelier-durand.fr"],
-                                    "accounts": list(specs)})
+    return Settings.model_validate(
+        {"database": f"sqlite:///{tmp / 'crm.db'}", "own_domains": ["atelier-durand.fr"], "accounts": list(specs)}
+    )
 
 
 def sign_in(store: TokenStore, name: str, identity: IdentityServer, username: str = USER) -> dict:
@@ -110,5 +122,13 @@ def ews_server(ews_session) -> Iterator[Any]:
 
 
 def ews_spec(ews, name: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"name": name or f"ews-{next(_names)}", "kind": "ews", "email": USER, "url": ews.url, "auth": "basic",
-            "password": EWS_PASSWORD, "server_version": "Exchange2016", **extra}
+    return {
+        "name": name or f"ews-{next(_names)}",
+        "kind": "ews",
+        "email": USER,
+        "url": ews.url,
+        "auth": "basic",
+        "password": EWS_PASSWORD,
+        "server_version": "Exchange2016",
+        **extra,
+    }

@@ -29,8 +29,14 @@ from tests.microsoft.identity_server import IdentityServer
 from tests.microsoft.mailbox import Instance, Mailbox, StoredEvent, StoredMessage
 
 _PREFIX = re.compile(r"^/v1\.0/(me|users/[^/]+)(/.*)$")
-_RESPONSES = {"Accept": "accepted", "Decline": "declined", "Tentative": "tentativelyAccepted",
-              "Organizer": "organizer", "NoResponseReceived": "notResponded", "Unknown": "none"}
+_RESPONSES = {
+    "Accept": "accepted",
+    "Decline": "declined",
+    "Tentative": "tentativelyAccepted",
+    "Organizer": "organizer",
+    "NoResponseReceived": "notResponded",
+    "Unknown": "none",
+}
 BODY_FIELDS = frozenset({"body", "bodyPreview", "uniqueBody"})
 
 
@@ -65,12 +71,16 @@ class GraphServer(ProtocolServer):
             return self._error(401, "InvalidAuthenticationToken", "Access token is empty, expired or revoked.")
         match = _PREFIX.match(request.path)
         if request.method != "GET" or match is None:
-            return self._error(400, "BadRequest", f"crm-agent test Graph server: not implemented: {request.method} {request.path}")
+            return self._error(
+                400, "BadRequest", f"crm-agent test Graph server: not implemented: {request.method} {request.path}"
+            )
         self._request.scopes = grant.scopes
         parts = match.group(2).strip("/").split("/")
         if parts[0] == "mailFolders" and len(parts) == 1:
             root = self.mailbox.folder("msgfolderroot")
-            return Response.json({"value": [self._folder_json(f) for f in self.mailbox.children(root.id) if f.kind == "mail"]})
+            return Response.json(
+                {"value": [self._folder_json(f) for f in self.mailbox.children(root.id) if f.kind == "mail"]}
+            )
         if parts[0] == "mailFolders":
             folder = self.mailbox.folder(parts[1])
             if folder is None:
@@ -98,25 +108,35 @@ class GraphServer(ProtocolServer):
 
     # ---- folders and messages -------------------------------------------------------------------------------
     def _folder_json(self, folder) -> dict:
-        return {"id": folder.id, "displayName": folder.name, "parentFolderId": folder.parent,
-                "childFolderCount": len(self.mailbox.children(folder.id)),
-                "totalItemCount": len(self.mailbox.in_folder(folder.id))}
+        return {
+            "id": folder.id,
+            "displayName": folder.name,
+            "parentFolderId": folder.parent,
+            "childFolderCount": len(self.mailbox.children(folder.id)),
+            "totalItemCount": len(self.mailbox.in_folder(folder.id)),
+        }
 
     def message_json(self, message: StoredMessage, select: list[str] | None) -> dict:
         full = {
-            "id": message.id, "@odata.etag": f'W/"{message.change_key}"', "changeKey": message.change_key,
+            "id": message.id,
+            "@odata.etag": f'W/"{message.change_key}"',
+            "changeKey": message.change_key,
             "receivedDateTime": message.date().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "sentDateTime": message.date().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "subject": message.header("Subject"), "internetMessageId": message.header("Message-ID") or None,
+            "subject": message.header("Subject"),
+            "internetMessageId": message.header("Message-ID") or None,
             "from": next((_address(*a) for a in message.addresses("From")), None),
             "sender": next((_address(*a) for a in message.addresses("Sender") or message.addresses("From")), None),
             "toRecipients": [_address(*a) for a in message.addresses("To")],
             "ccRecipients": [_address(*a) for a in message.addresses("Cc")],
             "bccRecipients": [_address(*a) for a in message.addresses("Bcc")],
             "replyTo": [_address(*a) for a in message.addresses("Reply-To")],
-            "parentFolderId": message.folder, "hasAttachments": False, "isRead": False,
+            "parentFolderId": message.folder,
+            "hasAttachments": False,
+            "isRead": False,
             "internetMessageHeaders": [{"name": k, "value": v} for k, v in message.header_pairs()],
-            "bodyPreview": message.text()[:255], "body": {"contentType": "text", "content": message.text()},
+            "bodyPreview": message.text()[:255],
+            "body": {"contentType": "text", "content": message.text()},
         }
         if select is None:
             full.pop("internetMessageHeaders")  # only returned when $select asks for it
@@ -143,8 +163,12 @@ class GraphServer(ProtocolServer):
         if found:  # the one filter message delta supports
             since = datetime.fromisoformat(found.group(1))
             current = {i: m for i, m in current.items() if m.date() >= since}
-        return self._delta(request, ("folder", folder_id), {i: m.change_key for i, m in current.items()},
-                           lambda item_id: self.message_json(current[item_id], select))
+        return self._delta(
+            request,
+            ("folder", folder_id),
+            {i: m.change_key for i, m in current.items()},
+            lambda item_id: self.message_json(current[item_id], select),
+        )
 
     # ---- events ---------------------------------------------------------------------------------------------
     def instance_json(self, instance: Instance) -> dict:
@@ -154,29 +178,50 @@ class GraphServer(ProtocolServer):
         data.update(id=instance.id, type=kind, changeKey=event.change_key)
         if event.is_series:
             assert instance.original_start is not None
-            data.update(seriesMasterId=event.id, originalStart=instance.original_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        iCalUId=f"{event.uid}-{instance.original_start:%Y%m%dT%H%M%S}")  # Graph: one per occurrence
+            data.update(
+                seriesMasterId=event.id,
+                originalStart=instance.original_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                iCalUId=f"{event.uid}-{instance.original_start:%Y%m%dT%H%M%S}",
+            )  # Graph: one per occurrence
         return data
 
     def _event_fields(self, event: StoredEvent, start: datetime, end: datetime, subject: str, location: str) -> dict:
         return {
-            "iCalUId": event.uid, "subject": subject, "isAllDay": event.all_day, "isCancelled": event.cancelled,
-            "start": graph_time(start), "end": graph_time(end), "location": {"displayName": location},
+            "iCalUId": event.uid,
+            "subject": subject,
+            "isAllDay": event.all_day,
+            "isCancelled": event.cancelled,
+            "start": graph_time(start),
+            "end": graph_time(end),
+            "location": {"displayName": location},
             "organizer": _address(event.organizer.name, event.organizer.address),
-            "attendees": [{"type": "required" if a.required else "optional",
-                           "status": {"response": _RESPONSES.get(a.response, "none"), "time": "0001-01-01T00:00:00Z"},
-                           **_address(a.name, a.address)} for a in event.attendees],
-            "bodyPreview": event.body[:255], "body": {"contentType": "text", "content": event.body},
-            "seriesMasterId": None, "@odata.etag": f'W/"{event.change_key}"',
+            "attendees": [
+                {
+                    "type": "required" if a.required else "optional",
+                    "status": {"response": _RESPONSES.get(a.response, "none"), "time": "0001-01-01T00:00:00Z"},
+                    **_address(a.name, a.address),
+                }
+                for a in event.attendees
+            ],
+            "bodyPreview": event.body[:255],
+            "body": {"contentType": "text", "content": event.body},
+            "seriesMasterId": None,
+            "@odata.etag": f'W/"{event.change_key}"',
         }
 
     def _event(self, event_id: str) -> Response:
         event = self.mailbox.events.get(event_id)
         if event is not None and event.is_series:
             data = self._event_fields(event, event.start, event.end, event.subject, event.location)
-            data.update(id=event.id, type="seriesMaster", changeKey=event.change_key,
-                        recurrence={"pattern": {"type": "daily", "interval": event.every_days},
-                                    "range": {"type": "numbered", "numberOfOccurrences": event.count}})
+            data.update(
+                id=event.id,
+                type="seriesMaster",
+                changeKey=event.change_key,
+                recurrence={
+                    "pattern": {"type": "daily", "interval": event.every_days},
+                    "range": {"type": "numbered", "numberOfOccurrences": event.count},
+                },
+            )
             return Response.json(data)
         instance = self.mailbox.find_instance(event_id) if event is None else event.instances(event.start, event.end)[0]
         if instance is None:
@@ -188,7 +233,10 @@ class GraphServer(ProtocolServer):
             window = (None, None)
         else:
             try:
-                window = (datetime.fromisoformat(request.query["startDateTime"]), datetime.fromisoformat(request.query["endDateTime"]))
+                window = (
+                    datetime.fromisoformat(request.query["startDateTime"]),
+                    datetime.fromisoformat(request.query["endDateTime"]),
+                )
             except (KeyError, ValueError):
                 return self._error(400, "ErrorInvalidParameter", "startDateTime and endDateTime are required.")
         state = self.states.get(request.query.get("$deltatoken", ""), {})
@@ -200,11 +248,18 @@ class GraphServer(ProtocolServer):
                     for instance in event.instances(start, end):
                         instances[instance.id] = instance
         versions = {i: f"{inst.event.change_key}{inst.start.isoformat()}" for i, inst in instances.items()}
-        return self._delta(request, ("calendar", self.mailbox.folder("calendar").id), versions,
-                           lambda item_id: self.instance_json(instances[item_id]), window=(start, end))
+        return self._delta(
+            request,
+            ("calendar", self.mailbox.folder("calendar").id),
+            versions,
+            lambda item_id: self.instance_json(instances[item_id]),
+            window=(start, end),
+        )
 
     # ---- delta rounds ---------------------------------------------------------------------------------------
-    def _delta(self, request: Request, scope: tuple[str, str], versions: dict[str, str], render, window=None) -> Response:
+    def _delta(
+        self, request: Request, scope: tuple[str, str], versions: dict[str, str], render, window=None
+    ) -> Response:
         size = self._page_size(request)
         with self.lock:
             if "$skiptoken" in request.query:
@@ -222,13 +277,17 @@ class GraphServer(ProtocolServer):
                 seen = {}
             items = [render(i) for i, v in versions.items() if seen.get(i) != v]
             items += [{"id": i, "@removed": {"reason": "deleted"}} for i in seen if i not in versions]
-            round_ = {"items": items, "offset": 0, "path": request.path,
-                      "next": {"epoch": folder.epoch, "seen": dict(versions), "window": window}}
+            round_ = {
+                "items": items,
+                "offset": 0,
+                "path": request.path,
+                "next": {"epoch": folder.epoch, "seen": dict(versions), "window": window},
+            }
             return self._page(request, round_, size)
 
     def _page(self, request: Request, round_: dict, size: int) -> Response:
         items, offset = round_["items"], round_["offset"]
-        page = items[offset:offset + size]
+        page = items[offset : offset + size]
         body: dict[str, Any] = {"@odata.context": f"{self.graph_url}/$metadata#Collection", "value": page}
         if offset + size < len(items):
             token = secrets.token_urlsafe(12)

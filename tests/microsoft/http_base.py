@@ -94,8 +94,14 @@ class ProtocolServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                request = Request(self.command, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
-                                  {k.lower(): v for k, v in self.headers.items()}, body, self.path)
+                request = Request(
+                    self.command,
+                    parts.path,
+                    {k: v[0] for k, v in parse_qs(parts.query).items()},
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    self.path,
+                )
                 response = owner._dispatch(request)
                 self.send_response(response.status)
                 for name, value in response.headers.items():
@@ -155,7 +161,9 @@ class ProtocolServer:
         try:
             return self.handle(request)
         except Exception as exc:  # a bug in the fake server must show up in the test, not hang the client
-            return Response(500, f"test server error: {type(exc).__name__}: {exc}".encode(), {"Content-Type": "text/plain"})
+            return Response(
+                500, f"test server error: {type(exc).__name__}: {exc}".encode(), {"Content-Type": "text/plain"}
+            )
 
     def handle(self, request: Request) -> Response:
         raise NotImplementedError

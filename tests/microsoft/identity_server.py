@@ -91,12 +91,14 @@ class IdentityServer(ProtocolServer):
     def handle(self, request: Request) -> Response:
         prefix = f"/{self.tenant}"
         if request.method == "GET" and request.path == f"{prefix}/v2.0/.well-known/openid-configuration":
-            return Response.json({
-                "issuer": f"{self.authority}/v2.0",
-                "authorization_endpoint": f"{self.authority}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{self.authority}/oauth2/v2.0/token",
-                "device_authorization_endpoint": f"{self.authority}/oauth2/v2.0/devicecode",
-            })
+            return Response.json(
+                {
+                    "issuer": f"{self.authority}/v2.0",
+                    "authorization_endpoint": f"{self.authority}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{self.authority}/oauth2/v2.0/token",
+                    "device_authorization_endpoint": f"{self.authority}/oauth2/v2.0/devicecode",
+                }
+            )
         if self.down:
             return Response.json({"error": "temporarily_unavailable", "error_description": "AADSTS: try again"}, 503)
         if request.method == "POST" and request.path == f"{prefix}/oauth2/v2.0/devicecode":
@@ -108,19 +110,34 @@ class IdentityServer(ProtocolServer):
             return self._token(form)
         if request.method == "POST" and request.path == "/introspect":
             return self._introspect(request.form())
-        return Response.json({"error": "invalid_request", "error_description": f"not implemented: {request.method} {request.path}"}, 400)
+        return Response.json(
+            {"error": "invalid_request", "error_description": f"not implemented: {request.method} {request.path}"}, 400
+        )
 
     def _device_code(self, form: dict[str, str]) -> Response:
         if form.get("client_id") not in self.clients:
-            return Response.json({"error": "unauthorized_client", "error_description": "AADSTS700016: unknown app"}, 400)
+            return Response.json(
+                {"error": "unauthorized_client", "error_description": "AADSTS700016: unknown app"}, 400
+            )
         device_code, user_code = secrets.token_urlsafe(16), secrets.token_hex(4).upper()
         with self.lock:
-            self.device_codes[device_code] = {"user_code": user_code, "approved_by": self.auto_approve,
-                                              "scopes": form.get("scope", "").split(), "client_id": form["client_id"]}
+            self.device_codes[device_code] = {
+                "user_code": user_code,
+                "approved_by": self.auto_approve,
+                "scopes": form.get("scope", "").split(),
+                "client_id": form["client_id"],
+            }
         uri = f"{self.base_url}/devicelogin"
-        return Response.json({"device_code": device_code, "user_code": user_code, "verification_uri": uri,
-                              "expires_in": 900, "interval": 1,
-                              "message": f"To sign in, open {uri} and enter the code {user_code} to authenticate."})
+        return Response.json(
+            {
+                "device_code": device_code,
+                "user_code": user_code,
+                "verification_uri": uri,
+                "expires_in": 900,
+                "interval": 1,
+                "message": f"To sign in, open {uri} and enter the code {user_code} to authenticate.",
+            }
+        )
 
     def _token(self, form: dict[str, str]) -> Response:
         grant_type = form.get("grant_type")
@@ -153,26 +170,51 @@ class IdentityServer(ProtocolServer):
     def _issue(self, grant: Grant, *, refresh: bool) -> Response:
         access = f"at-{secrets.token_urlsafe(18)}"
         self.access_tokens[access] = grant
-        body = {"token_type": "Bearer", "scope": " ".join(grant.scopes), "expires_in": self.expires_in,
-                "ext_expires_in": self.expires_in, "access_token": access}
+        body = {
+            "token_type": "Bearer",
+            "scope": " ".join(grant.scopes),
+            "expires_in": self.expires_in,
+            "ext_expires_in": self.expires_in,
+            "access_token": access,
+        }
         if refresh:
             refresh_token = f"rt-{secrets.token_urlsafe(18)}"
             self.refresh_tokens[refresh_token] = grant
             now = int(time.time())
             oid = base64.b16encode(grant.username.encode()).decode()[:32].lower()
-            claims = {"iss": f"{self.authority}/v2.0", "aud": grant.client_id, "iat": now, "nbf": now, "exp": now + 3600,
-                      "sub": oid, "oid": oid, "tid": self.tenant, "preferred_username": grant.username,
-                      "name": self.users.get(grant.username, grant.username), "ver": "2.0"}
-            body.update(refresh_token=refresh_token, client_info=_b64({"uid": oid, "utid": self.tenant}),
-                        id_token=f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.")
+            claims = {
+                "iss": f"{self.authority}/v2.0",
+                "aud": grant.client_id,
+                "iat": now,
+                "nbf": now,
+                "exp": now + 3600,
+                "sub": oid,
+                "oid": oid,
+                "tid": self.tenant,
+                "preferred_username": grant.username,
+                "name": self.users.get(grant.username, grant.username),
+                "ver": "2.0",
+            }
+            body.update(
+                refresh_token=refresh_token,
+                client_info=_b64({"uid": oid, "utid": self.tenant}),
+                id_token=f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+            )
         return Response.json(body)
 
     def _introspect(self, form: dict[str, str]) -> Response:
         grant = self.grant_for(form.get("token", ""))
         if grant is None:
             return Response.json({"active": False})
-        return Response.json({"active": True, "username": grant.username, "scope": " ".join(grant.scopes),
-                              "client_id": grant.client_id, "token_type": "Bearer"})
+        return Response.json(
+            {
+                "active": True,
+                "username": grant.username,
+                "scope": " ".join(grant.scopes),
+                "client_id": grant.client_id,
+                "token_type": "Bearer",
+            }
+        )
 
     @staticmethod
     def _error(code: str, description: str, status: int = 400) -> Response:

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
 
-WELL_KNOWN = {"inbox": "Inbox", "sentitems": "Sent Items", "calendar": "Calendar", "msgfolderroot": "Top of Information Store"}
+WELL_KNOWN = {
+    "inbox": "Inbox",
+    "sentitems": "Sent Items",
+    "calendar": "Calendar",
+    "msgfolderroot": "Top of Information Store",
+}
 
 
 def new_id(prefix: str = "AAMkAG") -> str:
@@ -139,9 +144,18 @@ class StoredEvent:
             start = override.get("start", original)
             end = override.get("end", start + (self.end - self.start))
             if end > window_start and start < window_end:
-                out.append(Instance(self.occurrence_id(original), self, start, end, original,
-                                    "Exception" if override else "Occurrence", override.get("subject", self.subject),
-                                    override.get("location", self.location)))
+                out.append(
+                    Instance(
+                        self.occurrence_id(original),
+                        self,
+                        start,
+                        end,
+                        original,
+                        "Exception" if override else "Occurrence",
+                        override.get("subject", self.subject),
+                        override.get("location", self.location),
+                    )
+                )
         return out
 
 
@@ -161,7 +175,9 @@ class Mailbox:
         self.add_folder("Calendar", well_known="calendar", parent=root.id, kind="calendar")
 
     # ---- folders ----------------------------------------------------------------------------------------------
-    def add_folder(self, name: str, *, well_known: str | None = None, parent: str | None = None, kind: str = "mail") -> Folder:
+    def add_folder(
+        self, name: str, *, well_known: str | None = None, parent: str | None = None, kind: str = "mail"
+    ) -> Folder:
         with self.lock:
             folder = Folder(new_id("AQMkAD"), name, well_known, parent, kind)
             self.folders[folder.id] = folder
@@ -246,4 +262,6 @@ class Mailbox:
                 return None
             original = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
             far = timedelta(days=3650)
-            return next((i for i in event.instances(original - far, original + far) if i.original_start == original), None)
+            return next(
+                (i for i in event.instances(original - far, original + far) if i.original_start == original), None
+            )

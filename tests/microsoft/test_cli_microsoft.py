@@ -18,13 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(workspace: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CRM_AGENT_DATA_DIR": str(workspace), "CRM_AGENT_CONFIG_DIR": str(workspace), "COLUMNS": "200"}
     env.pop("CRM_AGENT_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "agent", "--config", str(workspace / "config.toml"), *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", "--config", str(workspace / "config.toml"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def write_config(workspace: Path, identity, graph, *, refresh_days: int = 90) -> None:
-    (workspace / "config.toml").write_text(f"""
-database = "sqlite:///{workspace / 'crm.db'}"
+    (workspace / "config.toml").write_text(
+        f"""
+database = "sqlite:///{workspace / "crm.db"}"
 own_domains = ["atelier-durand.fr"]
 
 [[accounts]]
@@ -45,7 +52,9 @@ refresh_token_days = {refresh_days}
 name = "local"
 kind = "maildir"
 path = "{workspace}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def test_login_shows_the_code_on_stderr_and_stores_the_sign_in(graph_server, identity_server, tmp_workspace):

@@ -27,7 +27,7 @@ def fetch_all(conn, refs) -> bytes:
     for raw in conn.fetch(CALENDAR, refs):
         assert raw.media_type == "text/calendar"
         text = raw.data.decode()
-        events.append(text[text.index("BEGIN:VEVENT"):text.rindex("END:VCALENDAR")] if "BEGIN:VEVENT" in text else "")
+        events.append(text[text.index("BEGIN:VEVENT") : text.rindex("END:VCALENDAR")] if "BEGIN:VEVENT" in text else "")
     return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n" + "".join(events) + "END:VCALENDAR\r\n").encode()
 
 
@@ -53,8 +53,10 @@ def test_attendees_and_answers_come_through(ews_server, tmp_workspace):
     assert moved.summary == "Point chantier Acme (décalé)"
     assert moved.organizer is not None and moved.organizer.address == "claire@atelier-durand.fr"
     people = {a.address: (a.role, a.partstat, a.name) for a in moved.attendees}
-    assert people == {"elodie.martin@acme.fr": ("REQ-PARTICIPANT", "ACCEPTED", "Élodie Martin"),
-                      "paul@bureau-etudes.fr": ("OPT-PARTICIPANT", "TENTATIVE", "Paul Bernard")}
+    assert people == {
+        "elodie.martin@acme.fr": ("REQ-PARTICIPANT", "ACCEPTED", "Élodie Martin"),
+        "paul@bureau-etudes.fr": ("OPT-PARTICIPANT", "TENTATIVE", "Paul Bernard"),
+    }
 
 
 def test_a_changed_master_is_listed_again_and_a_deleted_one_reported(ews_server, tmp_workspace):
@@ -90,8 +92,13 @@ def test_the_window_is_extended_by_a_new_full_listing_with_the_same_start(ews_se
 
 def test_a_master_without_occurrence_in_the_window_gives_an_empty_calendar(ews_server, tmp_workspace):
     weekly, _ = add_meetings(ews_server.mailbox)
-    ews_server.mailbox.update_event(weekly.id, start=datetime(2020, 1, 6, 9, tzinfo=UTC), end=datetime(2020, 1, 6, 10, tzinfo=UTC),
-                                    overrides={}, deleted=set())
+    ews_server.mailbox.update_event(
+        weekly.id,
+        start=datetime(2020, 1, 6, 9, tzinfo=UTC),
+        end=datetime(2020, 1, 6, 10, tzinfo=UTC),
+        overrides={},
+        deleted=set(),
+    )
     conn = connector(ews_server, tmp_workspace)
     upserts, _, _, _ = list_all(conn, CALENDAR, "")
     raws = {r.ref.location: r for r in conn.fetch(CALENDAR, upserts)}
@@ -101,8 +108,13 @@ def test_a_master_without_occurrence_in_the_window_gives_an_empty_calendar(ews_s
 
 def test_an_all_day_meeting_keeps_its_local_dates(ews_server, tmp_workspace):
     # Exchange stores an all-day event as local midnights (here Paris, UTC+2 in October) and names the zone
-    ews_server.mailbox.add_event(uid="salon-batimat", subject="Salon Batimat", all_day=True,
-                                 start=datetime(2026, 10, 6, 22, tzinfo=UTC), end=datetime(2026, 10, 8, 22, tzinfo=UTC))
+    ews_server.mailbox.add_event(
+        uid="salon-batimat",
+        subject="Salon Batimat",
+        all_day=True,
+        start=datetime(2026, 10, 6, 22, tzinfo=UTC),
+        end=datetime(2026, 10, 8, 22, tzinfo=UTC),
+    )
     conn = connector(ews_server, tmp_workspace)
     upserts, _, _, _ = list_all(conn, CALENDAR, "")
     [raw] = list(conn.fetch(CALENDAR, upserts))

@@ -100,8 +100,12 @@ def test_wrong_password_is_an_auth_error(ews_server, tmp_workspace):
 
 
 def test_metadata_visibility_never_asks_for_the_body(ews_server, tmp_workspace):
-    raw = make_message(1, subject="Devis n°42 — été", sender="Élodie Martin <elodie@acme.fr>",
-                       extra_headers={"List-Id": "<offres.acme.fr>", "Auto-Submitted": "auto-generated"})
+    raw = make_message(
+        1,
+        subject="Devis n°42 — été",
+        sender="Élodie Martin <elodie@acme.fr>",
+        extra_headers={"List-Id": "<offres.acme.fr>", "Auto-Submitted": "auto-generated"},
+    )
     ews_server.mailbox.add_messages("inbox", [raw])
     conn = connector(ews_server, tmp_workspace, visibility="metadata")
     upserts, _, _, _ = list_all(conn, INBOX, "")

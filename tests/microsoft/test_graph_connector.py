@@ -35,7 +35,10 @@ def test_every_request_asks_for_immutable_ids_and_carries_the_token(graph_server
     graph_server.mailbox.add_messages("inbox", bulk(2))
     conn, _ = signed_in(graph_server, identity_server, tmp_workspace)
     assert [(t.name, t.role, t.display) for t in conn.discover()] == [
-        ("inbox", "inbox", "Inbox"), ("sentitems", "sent", "Sent Items"), ("calendar", "calendar", "Calendar")]
+        ("inbox", "inbox", "Inbox"),
+        ("sentitems", "sent", "Sent Items"),
+        ("calendar", "calendar", "Calendar"),
+    ]
     list_all(conn, INBOX, "")
     assert graph_server.requests
     for request in graph_server.requests:
@@ -71,9 +74,14 @@ def test_throttling_honours_retry_after(graph_server, identity_server, tmp_works
     graph_server.mailbox.add_messages("inbox", bulk(1))
     conn, _ = signed_in(graph_server, identity_server, tmp_workspace)
     conn.discover()
-    graph_server.fail_next("/messages/delta", Response.json(
-        {"error": {"code": "ApplicationThrottled", "message": "Application is over its MailboxConcurrency limit."}},
-        status, **{"Retry-After": "17"}))
+    graph_server.fail_next(
+        "/messages/delta",
+        Response.json(
+            {"error": {"code": "ApplicationThrottled", "message": "Application is over its MailboxConcurrency limit."}},
+            status,
+            **{"Retry-After": "17"},
+        ),
+    )
     with pytest.raises(TemporaryError) as caught:
         conn.list_changes(INBOX, "", limit=10)
     assert caught.value.retry_after == 17
@@ -94,19 +102,31 @@ def test_an_expired_delta_token_is_cursor_invalid(graph_server, identity_server,
         conn.list_changes(INBOX, cursor, limit=10)
 
 
-def test_metadata_visibility_signs_in_with_mail_read_basic_and_never_reads_a_body(graph_server, identity_server, tmp_workspace):
-    raw = make_message(3, subject="Relance devis n°42 — urgent", sender="Élodie Martin <elodie@acme.fr>",
-                       in_reply_to="<msg2@atelier-durand.fr>", extra_headers={"List-Unsubscribe": "<mailto:u@acme.fr>"})
+def test_metadata_visibility_signs_in_with_mail_read_basic_and_never_reads_a_body(
+    graph_server, identity_server, tmp_workspace
+):
+    raw = make_message(
+        3,
+        subject="Relance devis n°42 — urgent",
+        sender="Élodie Martin <elodie@acme.fr>",
+        in_reply_to="<msg2@atelier-durand.fr>",
+        extra_headers={"List-Unsubscribe": "<mailto:u@acme.fr>"},
+    )
     graph_server.mailbox.add_messages("inbox", [raw])
     conn, _ = signed_in(graph_server, identity_server, tmp_workspace, visibility="metadata")
     scopes = list(identity_server.access_tokens.values())[-1].scopes
-    assert "https://graph.microsoft.com/Mail.ReadBasic" in scopes and "https://graph.microsoft.com/Mail.Read" not in scopes
+    assert (
+        "https://graph.microsoft.com/Mail.ReadBasic" in scopes and "https://graph.microsoft.com/Mail.Read" not in scopes
+    )
     upserts, _, _, _ = list_all(conn, INBOX, "")
     [item] = list(conn.fetch(INBOX, upserts))
     assert not [r for r in graph_server.requests if r.path.endswith("/$value")]
     parsed = parse_email(item.data)
-    assert (parsed.message_id, parsed.subject, parsed.in_reply_to) == ("msg3@acme.fr", "Relance devis n°42 — urgent",
-                                                                       "msg2@atelier-durand.fr")
+    assert (parsed.message_id, parsed.subject, parsed.in_reply_to) == (
+        "msg3@acme.fr",
+        "Relance devis n°42 — urgent",
+        "msg2@atelier-durand.fr",
+    )
     assert parsed.from_[0].name == "Élodie Martin" and parsed.header("list-unsubscribe") == "<mailto:u@acme.fr>"
     assert b"Bonjour" not in item.data
 
@@ -124,8 +144,13 @@ def test_snippet_visibility_reads_the_mime_source_with_mail_read(graph_server, i
 def test_a_token_without_mail_read_cannot_fetch_sources(graph_server, identity_server, tmp_workspace):
     """The server enforces what the permission allows: proof the metadata path above needs no more than ReadBasic."""
     graph_server.mailbox.add_messages("inbox", bulk(1))
-    conn, _ = signed_in(graph_server, identity_server, tmp_workspace, visibility="snippet",
-                        oauth2={"scopes": ["https://graph.microsoft.com/Mail.ReadBasic"]})
+    conn, _ = signed_in(
+        graph_server,
+        identity_server,
+        tmp_workspace,
+        visibility="snippet",
+        oauth2={"scopes": ["https://graph.microsoft.com/Mail.ReadBasic"]},
+    )
     upserts, _, _, _ = list_all(conn, INBOX, "")
     with pytest.raises(AuthError, match="403") as caught:
         list(conn.fetch(INBOX, upserts))
@@ -152,8 +177,13 @@ def test_a_display_path_folder_is_found(graph_server, identity_server, tmp_works
 
 
 def test_since_limits_the_first_round(graph_server, identity_server, tmp_workspace):
-    graph_server.mailbox.add_messages("inbox", [make_message(1, date=datetime(2026, 3, 1, tzinfo=UTC)),
-                                                make_message(2, date=datetime(2026, 9, 1, tzinfo=UTC))])
+    graph_server.mailbox.add_messages(
+        "inbox",
+        [
+            make_message(1, date=datetime(2026, 3, 1, tzinfo=UTC)),
+            make_message(2, date=datetime(2026, 9, 1, tzinfo=UTC)),
+        ],
+    )
     conn, _ = signed_in(graph_server, identity_server, tmp_workspace, since="2026-06-01")
     upserts, _, _, _ = list_all(conn, INBOX, "")
     assert len(upserts) == 1
@@ -166,9 +196,14 @@ def test_calendar_view_delta_gives_the_caldav_identities(graph_server, identity_
     upserts, _, _, full = list_all(conn, CALENDAR, "")
     assert full and len(upserts) == 4  # calendarView lists instances: 3 of the series, 1 single
     data = b"".join(r.data for r in conn.fetch(CALENDAR, upserts))
-    merged = b"BEGIN:VCALENDAR\r\n" + b"".join(
-        chunk[chunk.index(b"BEGIN:VEVENT"):chunk.index(b"END:VCALENDAR")] for chunk in data.split(b"BEGIN:VCALENDAR")[1:]
-    ) + b"END:VCALENDAR\r\n"
+    merged = (
+        b"BEGIN:VCALENDAR\r\n"
+        + b"".join(
+            chunk[chunk.index(b"BEGIN:VEVENT") : chunk.index(b"END:VCALENDAR")]
+            for chunk in data.split(b"BEGIN:VCALENDAR")[1:]
+        )
+        + b"END:VCALENDAR\r\n"
+    )
     from_graph = meetings_of(merged)
     assert from_graph == meetings_of(caldav_ics(weekly, single))
     assert {identity for identity, *_ in from_graph} == expected_identities()

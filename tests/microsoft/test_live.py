@@ -30,10 +30,25 @@ def one_page(connector, target):
 
 def test_graph_with_the_organisations_app(live_credentials, tmp_path):
     env = live_credentials("M365_TENANT_ID", "M365_CLIENT_ID", "M365_CLIENT_SECRET", "M365_MAILBOX")
-    settings = Settings.model_validate({"accounts": [{
-        "name": "live-m365", "kind": "m365", "mailbox": env["M365_MAILBOX"], "visibility": "metadata",
-        "oauth2": {"client_id": env["M365_CLIENT_ID"], "tenant": env["M365_TENANT_ID"], "flow": "client_credentials",
-                   "client_secret": "env:M365_CLIENT_SECRET", "token_key": Fernet.generate_key().decode()}}]})
+    settings = Settings.model_validate(
+        {
+            "accounts": [
+                {
+                    "name": "live-m365",
+                    "kind": "m365",
+                    "mailbox": env["M365_MAILBOX"],
+                    "visibility": "metadata",
+                    "oauth2": {
+                        "client_id": env["M365_CLIENT_ID"],
+                        "tenant": env["M365_TENANT_ID"],
+                        "flow": "client_credentials",
+                        "client_secret": "env:M365_CLIENT_SECRET",
+                        "token_key": Fernet.generate_key().decode(),
+                    },
+                }
+            ]
+        }
+    )
     connector = GraphConnector(settings.accounts[0], token_store=TokenStore(settings.accounts, directory=tmp_path))
     try:
         targets = connector.discover()
@@ -50,11 +65,24 @@ def test_graph_with_the_organisations_app(live_credentials, tmp_path):
 
 def test_exchange_on_premises_through_ews(live_credentials):
     env = live_credentials("EWS_URL", "EWS_EMAIL", "EWS_PASSWORD")
-    settings = Settings.model_validate({"accounts": [{
-        "name": "live-ews", "kind": "ews", "url": env["EWS_URL"], "email": env["EWS_EMAIL"],
-        "username": os.environ.get("EWS_USERNAME") or env["EWS_EMAIL"], "password": "env:EWS_PASSWORD",
-        "auth": os.environ.get("EWS_AUTH", "ntlm"), "server_version": os.environ.get("EWS_VERSION", "Exchange2016"),
-        "visibility": "metadata", "ca_file": os.environ.get("EWS_CA_FILE") or None}]})
+    settings = Settings.model_validate(
+        {
+            "accounts": [
+                {
+                    "name": "live-ews",
+                    "kind": "ews",
+                    "url": env["EWS_URL"],
+                    "email": env["EWS_EMAIL"],
+                    "username": os.environ.get("EWS_USERNAME") or env["EWS_EMAIL"],
+                    "password": "env:EWS_PASSWORD",
+                    "auth": os.environ.get("EWS_AUTH", "ntlm"),
+                    "server_version": os.environ.get("EWS_VERSION", "Exchange2016"),
+                    "visibility": "metadata",
+                    "ca_file": os.environ.get("EWS_CA_FILE") or None,
+                }
+            ]
+        }
+    )
     connector = EwsConnector(settings.accounts[0])
     try:
         targets = connector.discover()
@@ -69,10 +97,23 @@ def test_exchange_on_premises_through_ews(live_credentials):
 
 def test_imap_xoauth2_with_a_signed_in_account(live_credentials):
     """Uses a token cache made beforehand with `crm-agent accounts login` (a person must approve the device code)."""
-    env = live_credentials("M365_IMAP_USER", "M365_CLIENT_ID", "M365_TENANT_ID", "CRM_AGENT_TOKEN_KEY", "M365_TOKEN_DIR")
-    settings = Settings.model_validate({"accounts": [{
-        "name": "live-imap", "kind": "imap", "host": "outlook.office365.com", "username": env["M365_IMAP_USER"],
-        "auth": "oauth2", "oauth2": {"client_id": env["M365_CLIENT_ID"], "tenant": env["M365_TENANT_ID"]}}]})
+    env = live_credentials(
+        "M365_IMAP_USER", "M365_CLIENT_ID", "M365_TENANT_ID", "CRM_AGENT_TOKEN_KEY", "M365_TOKEN_DIR"
+    )
+    settings = Settings.model_validate(
+        {
+            "accounts": [
+                {
+                    "name": "live-imap",
+                    "kind": "imap",
+                    "host": "outlook.office365.com",
+                    "username": env["M365_IMAP_USER"],
+                    "auth": "oauth2",
+                    "oauth2": {"client_id": env["M365_CLIENT_ID"], "tenant": env["M365_TENANT_ID"]},
+                }
+            ]
+        }
+    )
     store = TokenStore(settings.accounts, directory=Path(env["M365_TOKEN_DIR"]))
     connector = ImapConnector(settings.accounts[0], token_store=store)
     try:

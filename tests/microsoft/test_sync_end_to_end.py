@@ -46,7 +46,9 @@ def test_ews_mail_and_meetings_are_stored_once_even_after_a_resync(ews_server, d
     assert count(service, Interaction.kind == "email") == 4 and again["totals"]["created"] == 0
 
 
-def test_m365_sync_then_a_revoked_sign_in_is_failed_auth_with_the_fix_and_no_retry(graph_server, identity_server, data_dir):
+def test_m365_sync_then_a_revoked_sign_in_is_failed_auth_with_the_fix_and_no_retry(
+    graph_server, identity_server, data_dir
+):
     graph_server.mailbox.add_messages("inbox", bulk(3))
     spec = m365_spec(identity_server, graph_server, "bureau", calendar=False)
     service = make_service(data_dir, [spec], clock=FakeClock(NOW))

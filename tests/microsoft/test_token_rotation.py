@@ -29,8 +29,13 @@ CHILD = Path(__file__).with_name("refresh_child.py")
 
 
 def kill_child_at(stage: str, spec: dict, directory: Path) -> None:
-    child = subprocess.Popen([sys.executable, str(CHILD), json.dumps({"accounts": [spec]}), str(directory), stage],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), json.dumps({"accounts": [spec]}), str(directory), stage],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = child.stdout.readline()
         assert line.strip() == f"READY {stage}", (line, child.stderr.read() if child.poll() is not None else "")
@@ -54,7 +59,9 @@ def test_a_crash_during_rotation_keeps_a_valid_token(stage, strict, graph_server
 
     rotated = identity_server.latest_refresh_token()
     assert rotated != signed_in_refresh  # the server did rotate before the crash
-    store = TokenStore(settings.accounts, directory=directory, clock=FakeClock(SystemClock().now() + timedelta(hours=2)))
+    store = TokenStore(
+        settings.accounts, directory=directory, clock=FakeClock(SystemClock().now() + timedelta(hours=2))
+    )
     stored = store.token_file("m365").read()  # whole and decryptable, whatever the moment of the crash
     kept = rotated if stage == "renamed" else signed_in_refresh
     assert kept in stored.secret

@@ -151,7 +151,12 @@ def test_a_refresh_slides_the_refresh_token_horizon(graph_server, identity_serve
 
 def test_client_credentials_need_no_sign_in_and_status_follows_the_secret(graph_server, identity_server, tmp_workspace):
     clock = FakeClock(NOW)
-    oauth = {"client_id": APP_ID, "flow": "client_credentials", "client_secret": APP_SECRET, "secret_expires": "2026-12-05"}
+    oauth = {
+        "client_id": APP_ID,
+        "flow": "client_credentials",
+        "client_secret": APP_SECRET,
+        "secret_expires": "2026-12-05",
+    }
     store, settings = make_store(graph_server, identity_server, tmp_workspace, clock=clock, oauth2=oauth)
     assert settings.accounts[0].user_path == "/users/claire@atelier-durand.fr"
     token = store.tokens("m365").access_token()
@@ -159,8 +164,9 @@ def test_client_credentials_need_no_sign_in_and_status_follows_the_secret(graph_
     assert grant is not None and grant.scopes == ["https://graph.microsoft.com/.default"]
     entry = store.status()[0]
     assert entry["state"] == "expiring" and entry["days_left"] == 8 and "client secret" in entry["fix"]
-    bad, _ = make_store(graph_server, identity_server, tmp_workspace / "bad", clock=clock,
-                        oauth2={**oauth, "client_secret": "wrong"})
+    bad, _ = make_store(
+        graph_server, identity_server, tmp_workspace / "bad", clock=clock, oauth2={**oauth, "client_secret": "wrong"}
+    )
     with pytest.raises(AuthError, match="invalid_client") as caught:
         bad.tokens("m365").access_token()
     assert "client_secret" in caught.value.fix
@@ -182,8 +188,14 @@ def test_the_sign_in_service_being_down_is_temporary(graph_server, identity_serv
 
 
 def test_oauth_table_of_an_imap_account_is_checked_with_its_key_path(identity_server, tmp_workspace):
-    imap = {"name": "gmail-like", "kind": "imap", "host": "127.0.0.1", "username": "u", "auth": "oauth2",
-            "oauth2": {"tenant": "contoso"}}
+    imap = {
+        "name": "gmail-like",
+        "kind": "imap",
+        "host": "127.0.0.1",
+        "username": "u",
+        "auth": "oauth2",
+        "oauth2": {"tenant": "contoso"},
+    }
     store = TokenStore(settings_for(tmp_workspace, imap).accounts, directory=tmp_workspace)
     with pytest.raises(UserError, match=r"accounts.gmail-like.oauth2.client_id"):
         store.tokens("gmail-like")

@@ -51,14 +51,24 @@ class EwsConnector:
 
     kind: ClassVar[str] = "ews"
 
-    def __init__(self, account, *, token_store=None, token=None, stop: threading.Event | None = None,
-                 clock: Clock | None = None, since=None) -> None:
+    def __init__(
+        self,
+        account,
+        *,
+        token_store=None,
+        token=None,
+        stop: threading.Event | None = None,
+        clock: Clock | None = None,
+        since=None,
+    ) -> None:
         self.account = account
         self.name = account.name
         self.stop = stop or threading.Event()
         self.clock = clock or SystemClock()
         self.since = since or account.since
-        self._token = token or (token_store.access_token_getter(account.name) if token_store and account.auth == "oauth2" else None)
+        self._token = token or (
+            token_store.access_token_getter(account.name) if token_store and account.auth == "oauth2" else None
+        )
         self._ews = None
         self._folders: dict[str, object] = {}
         self._where = f"account {account.name}"
@@ -82,7 +92,9 @@ class EwsConnector:
                 else:
                     folder = self.ews.msg_folder_root
                     for part in [p for p in name.split("/") if p]:
-                        folder = next((c for c in folder.children if (c.name or "").casefold() == part.casefold()), None)
+                        folder = next(
+                            (c for c in folder.children if (c.name or "").casefold() == part.casefold()), None
+                        )
                         if folder is None:
                             raise UserError(f"{self._where}: folder {name!r} not found below the mailbox root")
                     self._folders[name] = folder
@@ -108,9 +120,20 @@ class EwsConnector:
     def _sync_page(self, target: TargetRef, state: str | None, limit: int) -> tuple[list, str, bool]:
         """One SyncFolderItems answer: (changes, new state, includes last). The generator is read to its end first."""
         service = SyncFolderItems(account=self.ews)
-        changes = list(service.call(folder=self._folder(target.name), shape="IdOnly", additional_fields=set(),
-                                    sync_state=state, ignore=None, max_changes_returned=limit, sync_scope=None))
-        stuck = service.sync_state == state and not service.includes_last_item_in_range  # exchangelib notes this happens
+        changes = list(
+            service.call(
+                folder=self._folder(target.name),
+                shape="IdOnly",
+                additional_fields=set(),
+                sync_state=state,
+                ignore=None,
+                max_changes_returned=limit,
+                sync_scope=None,
+            )
+        )
+        stuck = (
+            service.sync_state == state and not service.includes_last_item_in_range
+        )  # exchangelib notes this happens
         return changes, service.sync_state, bool(service.includes_last_item_in_range) or stuck
 
     def probe(self, target: TargetRef, cursor: str) -> bool:
@@ -128,7 +151,9 @@ class EwsConnector:
             window, state = self._window(state), None  # a new full listing over the extended window
         full = state is None or state.full
         with classified(f"{self._where}: listing {target.label}"):
-            changes, new_state, last = self._sync_page(target, state.state if state else None, max(1, min(limit, MAX_CHANGES)))
+            changes, new_state, last = self._sync_page(
+                target, state.state if state else None, max(1, min(limit, MAX_CHANGES))
+            )
         upserts, deletes = [], []
         for change_type, item in changes:
             if change_type == SyncFolderItems.DELETE:
@@ -170,8 +195,11 @@ class EwsConnector:
             return
         visibility = self.account.visibility
         with classified(f"{self._where}: fetching from {target.label}"):
-            fetched = list(self.ews.fetch(ids=[(ref.key, None) for ref in refs],
-                                          only_fields=list(ews_items.mail_fields_for(visibility))))
+            fetched = list(
+                self.ews.fetch(
+                    ids=[(ref.key, None) for ref in refs], only_fields=list(ews_items.mail_fields_for(visibility))
+                )
+            )
         for ref, item in zip(refs, fetched, strict=True):
             if isinstance(item, Exception):
                 continue  # ErrorItemNotFound: gone since it was listed
@@ -181,7 +209,9 @@ class EwsConnector:
 
     def _fetch_meetings(self, refs: list[ItemRef]) -> Iterator[RawItem]:
         with classified(f"{self._where}: fetching meetings"):
-            fields = list(ews_items.CALENDAR_FIELDS) + (["text_body"] if self.account.visibility == Visibility.FULL else [])
+            fields = list(ews_items.CALENDAR_FIELDS) + (
+                ["text_body"] if self.account.visibility == Visibility.FULL else []
+            )
             fetched = list(self.ews.fetch(ids=[(ref.key.split("|")[0], None) for ref in refs], only_fields=fields))
             views: dict[tuple[str, str], list] = {}
             for ref, item in zip(refs, fetched, strict=True):
@@ -200,13 +230,24 @@ class EwsConnector:
         _, start, end = (ref.key.split("|") + ["", ""])[:3]
         window = (start, end) if start and end else self._window(None)
         if window not in views:  # one CalendarView per window per fetch: Exchange expands every series in it
-            view = self.ews.calendar.view(start=EWSDateTime.from_datetime(datetime.fromisoformat(window[0])),
-                                          end=EWSDateTime.from_datetime(datetime.fromisoformat(window[1])))
+            view = self.ews.calendar.view(
+                start=EWSDateTime.from_datetime(datetime.fromisoformat(window[0])),
+                end=EWSDateTime.from_datetime(datetime.fromisoformat(window[1])),
+            )
             views[window] = list(view.only(*ews_items.VIEW_FIELDS))
         instances = [i for i in views[window] if i.uid == item.uid and i.type in ("Occurrence", "Exception")]
         exceptions = [i.id for i in instances if i.type == "Exception"]
-        details = {e.id: e for e in self.ews.fetch(ids=[(i, None) for i in exceptions], only_fields=list(ews_items.CALENDAR_FIELDS))
-                   if not isinstance(e, Exception)} if exceptions else {}
+        details = (
+            {
+                e.id: e
+                for e in self.ews.fetch(
+                    ids=[(i, None) for i in exceptions], only_fields=list(ews_items.CALENDAR_FIELDS)
+                )
+                if not isinstance(e, Exception)
+            }
+            if exceptions
+            else {}
+        )
         events = []
         for instance in instances:
             source = details.get(instance.id, instance)

@@ -24,8 +24,12 @@ from exchangelib.protocol import BaseProtocol
 from agent.errors import AuthError, CursorInvalid, TemporaryError, UserError
 
 API_BUILDS = {
-    "Exchange2007_SP1": Build(8, 1), "Exchange2010": Build(14, 0), "Exchange2010_SP1": Build(14, 1),
-    "Exchange2010_SP2": Build(14, 2), "Exchange2013": Build(15, 0), "Exchange2013_SP1": Build(15, 0, 847),
+    "Exchange2007_SP1": Build(8, 1),
+    "Exchange2010": Build(14, 0),
+    "Exchange2010_SP1": Build(14, 1),
+    "Exchange2010_SP2": Build(14, 2),
+    "Exchange2013": Build(15, 0),
+    "Exchange2013_SP1": Build(15, 0, 847),
     "Exchange2016": Build(15, 1),
 }
 AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "oauth2": OAUTH2}
@@ -74,14 +78,18 @@ class PrivateCaAdapter(requests.adapters.HTTPAdapter):
         return super().cert_verify(conn, url, self._verify(url, verify), cert)
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        return super().get_connection_with_tls_context(request, self._verify(request.url, verify), proxies=proxies, cert=cert)
+        return super().get_connection_with_tls_context(
+            request, self._verify(request.url, verify), proxies=proxies, cert=cert
+        )
 
 
 def open_account(settings, *, token: Callable[[], str] | None = None) -> Account:
     """An exchangelib Account for ``settings`` (an EwsAccount); no request is sent until it is used."""
     if settings.auth == "oauth2":
         if token is None:
-            raise UserError(f"account {settings.name}: auth = \"oauth2\" needs `crm-agent accounts login {settings.name}`")
+            raise UserError(
+                f'account {settings.name}: auth = "oauth2" needs `crm-agent accounts login {settings.name}`'
+            )
         credentials = TokenCredentials(token)
     else:
         credentials = Credentials(settings.login, settings.password.reveal())
@@ -93,11 +101,22 @@ def open_account(settings, *, token: Callable[[], str] | None = None) -> Account
     BaseProtocol.TIMEOUT = settings.timeout
     version = server_version(settings.server_version)
     if settings.autodiscover:
-        config = Configuration(credentials=credentials, auth_type=AUTH_TYPES[settings.auth], version=version,
-                               retry_policy=FailFast(), max_connections=2)
+        config = Configuration(
+            credentials=credentials,
+            auth_type=AUTH_TYPES[settings.auth],
+            version=version,
+            retry_policy=FailFast(),
+            max_connections=2,
+        )
         return Account(settings.email, config=config, autodiscover=True, access_type=DELEGATE)
-    config = Configuration(service_endpoint=settings.url, credentials=credentials, auth_type=AUTH_TYPES[settings.auth],
-                           version=version, retry_policy=FailFast(), max_connections=2)
+    config = Configuration(
+        service_endpoint=settings.url,
+        credentials=credentials,
+        auth_type=AUTH_TYPES[settings.auth],
+        version=version,
+        retry_policy=FailFast(),
+        max_connections=2,
+    )
     account = Account(settings.email, config=config, autodiscover=False, access_type=DELEGATE)
     # exchangelib shares one Protocol per (URL, credentials) across Accounts, with the version it was first given:
     # the account's own version makes an edited server_version apply without a restart
@@ -117,9 +136,17 @@ def classified(what: str) -> Iterator[None]:
     except ews_errors.ErrorServerBusy as exc:
         raise TemporaryError(f"{what}: server busy (ErrorServerBusy)", retry_after=exc.back_off) from None
     except ews_errors.UnauthorizedError as exc:
-        raise AuthError(f"{what}: credentials refused ({exc})", fix="check username, password or sign-in in the config") from None
-    except (ews_errors.ErrorAccessDenied, ews_errors.ErrorImpersonateUserDenied, ews_errors.ErrorNonExistentMailbox) as exc:
-        raise AuthError(f"{what}: {type(exc).__name__}: {exc}", fix="check the mailbox address and this account's rights on it") from None
+        raise AuthError(
+            f"{what}: credentials refused ({exc})", fix="check username, password or sign-in in the config"
+        ) from None
+    except (
+        ews_errors.ErrorAccessDenied,
+        ews_errors.ErrorImpersonateUserDenied,
+        ews_errors.ErrorNonExistentMailbox,
+    ) as exc:
+        raise AuthError(
+            f"{what}: {type(exc).__name__}: {exc}", fix="check the mailbox address and this account's rights on it"
+        ) from None
     except ews_errors.ErrorFolderNotFound as exc:
         raise UserError(f"{what}: folder not found ({exc})") from None
     except ews_errors.CASError as exc:
@@ -127,7 +154,10 @@ def classified(what: str) -> Iterator[None]:
     except ews_errors.TransportError as exc:  # includes every EWS response error code not handled above
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
-            raise AuthError(f"{what}: TLS certificate rejected", fix="check the URL, or set ca_file for a private certificate authority") from None
+            raise AuthError(
+                f"{what}: TLS certificate rejected",
+                fix="check the URL, or set ca_file for a private certificate authority",
+            ) from None
         raise TemporaryError(f"{what}: {type(exc).__name__}: {text[:300]}") from None
     except ews_errors.EWSError as exc:  # an answer this connector does not expect: loud, retried later
         raise TemporaryError(f"{what}: {type(exc).__name__}: {exc}") from None

@@ -58,8 +58,16 @@ def _error_code(response: httpx.Response) -> tuple[str, str]:
 class GraphClient:
     """One account's Graph session. ``token`` returns a valid access token (agent.auth.TokenGetter)."""
 
-    def __init__(self, base_url: str, token: Callable[[], str], *, account: str, timeout: float = 60.0,
-                 ca_file: Path | None = None, page_size: int = 100) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str],
+        *,
+        account: str,
+        timeout: float = 60.0,
+        ca_file: Path | None = None,
+        page_size: int = 100,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.account = account
@@ -83,8 +91,15 @@ class GraphClient:
     def url(self, path_or_url: str) -> str:
         return path_or_url if path_or_url.startswith(("https://", "http://")) else f"{self.base_url}{path_or_url}"
 
-    def get_json(self, path_or_url: str, *, params: dict | None = None, what: str = "", page_size: int | None = None,
-                 missing_ok: bool = False) -> dict | None:
+    def get_json(
+        self,
+        path_or_url: str,
+        *,
+        params: dict | None = None,
+        what: str = "",
+        page_size: int | None = None,
+        missing_ok: bool = False,
+    ) -> dict | None:
         response = self._get(path_or_url, params, what, page_size, missing_ok)
         if response is None:
             return None
@@ -97,7 +112,9 @@ class GraphClient:
         response = self._get(path_or_url, None, what, None, True)
         return response.content if response is not None else None
 
-    def _get(self, path_or_url: str, params, what: str, page_size: int | None, missing_ok: bool) -> httpx.Response | None:
+    def _get(
+        self, path_or_url: str, params, what: str, page_size: int | None, missing_ok: bool
+    ) -> httpx.Response | None:
         prefer = PREFER + (f", odata.maxpagesize={page_size}" if page_size else "")
         for attempt in (1, 2):
             # after a 401, a forced refresh: a revoked sign-in then fails at the sign-in service and is remembered
@@ -127,8 +144,11 @@ class GraphClient:
         if status == 401:
             raise AuthError(text, fix=f"run crm-agent accounts login {self.account}")
         if status == 403:
-            raise AuthError(text, fix="grant the app the Graph permission this visibility needs (see docs/MICROSOFT.md), "
-                                      "or lower the account's visibility")
+            raise AuthError(
+                text,
+                fix="grant the app the Graph permission this visibility needs (see docs/MICROSOFT.md), "
+                "or lower the account's visibility",
+            )
         if status in (429, 503, 504) or status >= 500:
             raise TemporaryError(text, retry_after=retry_after(response))
         raise TemporaryError(text)

@@ -52,8 +52,16 @@ class GraphConnector:
 
     kind: ClassVar[str] = "m365"
 
-    def __init__(self, account, *, token_store=None, token=None, stop: threading.Event | None = None,
-                 clock: Clock | None = None, since=None) -> None:
+    def __init__(
+        self,
+        account,
+        *,
+        token_store=None,
+        token=None,
+        stop: threading.Event | None = None,
+        clock: Clock | None = None,
+        since=None,
+    ) -> None:
         self.account = account
         self.name = account.name
         self.stop = stop or threading.Event()
@@ -62,8 +70,14 @@ class GraphConnector:
         getter = token or (token_store.access_token_getter(account.name) if token_store is not None else None)
         if getter is None:
             raise UserError(f"account {account.name}: no token source (run crm-agent accounts login {account.name})")
-        self.client = GraphClient(account.graph_url, getter, account=account.name, timeout=account.timeout,
-                                  ca_file=account.oauth2.ca_file, page_size=account.page_size)
+        self.client = GraphClient(
+            account.graph_url,
+            getter,
+            account=account.name,
+            timeout=account.timeout,
+            ca_file=account.oauth2.ca_file,
+            page_size=account.page_size,
+        )
         self.user = account.user_path
         self._folder_ids: dict[str, str] = {}
         self._series_uids: dict[str, str] = {}
@@ -74,7 +88,9 @@ class GraphConnector:
         targets = []
         for name in self.account.folders or ["inbox", "sentitems"]:
             folder = self._folder(name)
-            targets.append(TargetRef(self.name, name, "mail", ROLES.get(name.lower(), "other"), folder.get("displayName", name)))
+            targets.append(
+                TargetRef(self.name, name, "mail", ROLES.get(name.lower(), "other"), folder.get("displayName", name))
+            )
         if self.account.calendar:
             targets.append(TargetRef(self.name, CALENDAR, "calendar", "calendar", "Calendar"))
         return targets
@@ -82,18 +98,24 @@ class GraphConnector:
     def _folder(self, name: str) -> dict:
         """A folder by well-known name (``inbox``) or display path (``Clients/Acme``)."""
         if name.lower() in WELL_KNOWN_FOLDERS:
-            folder = self.client.get_json(f"{self.user}/mailFolders/{name.lower()}", what=f"folder {name}", missing_ok=True)
+            folder = self.client.get_json(
+                f"{self.user}/mailFolders/{name.lower()}", what=f"folder {name}", missing_ok=True
+            )
         else:
             folder, level = None, f"{self.user}/mailFolders"
             for part in [p for p in name.split("/") if p]:
                 page = self.client.get_json(level, params={"$top": "250"}, what=f"folders of {name}") or {}
-                folder = next((f for f in page.get("value", []) if f.get("displayName", "").casefold() == part.casefold()), None)
+                folder = next(
+                    (f for f in page.get("value", []) if f.get("displayName", "").casefold() == part.casefold()), None
+                )
                 if folder is None:
                     break
                 level = f"{self.user}/mailFolders/{folder['id']}/childFolders"
         if folder is None:
-            raise UserError(f"account {self.name}: folder {name!r} not found (use a well-known name such as inbox, "
-                            "sentitems, archive, or a display path like Clients/Acme)")
+            raise UserError(
+                f"account {self.name}: folder {name!r} not found (use a well-known name such as inbox, "
+                "sentitems, archive, or a display path like Clients/Acme)"
+            )
         self._folder_ids[name] = folder["id"]
         return folder
 
@@ -122,7 +144,11 @@ class GraphConnector:
         if target.kind == "calendar":
             if state is None or (state.done and self._window_due(state)):
                 window = self._window(state)
-                url, params, full = f"{self.user}/calendarView/delta", {"startDateTime": window[0], "endDateTime": window[1]}, True
+                url, params, full = (
+                    f"{self.user}/calendarView/delta",
+                    {"startDateTime": window[0], "endDateTime": window[1]},
+                    True,
+                )
             else:
                 url, params, full, window = state.link, None, state.full, (state.window_start, state.window_end)
         elif state is None:
@@ -132,8 +158,12 @@ class GraphConnector:
                 params["$filter"] = f"receivedDateTime ge {self.since.isoformat()}T00:00:00Z"
         else:
             url, params, full = state.link, None, state.full
-        page = self.client.get_json(url, params=params, what=f"listing {target.label}",
-                                    page_size=max(1, min(limit, self.account.page_size))) or {}
+        page = (
+            self.client.get_json(
+                url, params=params, what=f"listing {target.label}", page_size=max(1, min(limit, self.account.page_size))
+            )
+            or {}
+        )
         upserts, deletes = [], []
         for item in page.get("value", []):
             if not item.get("id"):
@@ -175,8 +205,12 @@ class GraphConnector:
         basic = self.account.visibility in (Visibility.METADATA, Visibility.SUBJECT)
         for ref in refs:
             if basic:
-                message = self.client.get_json(f"{self.user}/messages/{ref.key}", params={"$select": ",".join(MESSAGE_FIELDS)},
-                                               what="reading a message", missing_ok=True)
+                message = self.client.get_json(
+                    f"{self.user}/messages/{ref.key}",
+                    params={"$select": ",".join(MESSAGE_FIELDS)},
+                    what="reading a message",
+                    missing_ok=True,
+                )
                 if message is None:
                     continue
                 data = header_block(message_fields(message))
@@ -207,8 +241,15 @@ class GraphConnector:
         if not master_id:
             return event.get("iCalUId") or event["id"]
         if master_id not in self._series_uids:
-            master = self.client.get_json(f"{self.user}/events/{master_id}", params={"$select": "iCalUId"},
-                                          what="reading a meeting series", missing_ok=True) or {}
+            master = (
+                self.client.get_json(
+                    f"{self.user}/events/{master_id}",
+                    params={"$select": "iCalUId"},
+                    what="reading a meeting series",
+                    missing_ok=True,
+                )
+                or {}
+            )
             self._series_uids[master_id] = master.get("uid") or master.get("iCalUId") or master_id
         return self._series_uids[master_id]
 

@@ -22,10 +22,21 @@ from email.utils import format_datetime, formataddr
 import icalendar
 
 # Headers the pipeline's noise filter and parser read besides the address/subject/date/id ones.
-KEPT_HEADERS = frozenset({
-    "list-id", "list-unsubscribe", "precedence", "auto-submitted", "x-autoreply", "x-autorespond",
-    "x-auto-response-suppress", "x-failed-recipients", "return-path", "content-type", "content-class",
-})
+KEPT_HEADERS = frozenset(
+    {
+        "list-id",
+        "list-unsubscribe",
+        "precedence",
+        "auto-submitted",
+        "x-autoreply",
+        "x-autorespond",
+        "x-auto-response-suppress",
+        "x-failed-recipients",
+        "return-path",
+        "content-type",
+        "content-class",
+    }
+)
 PRODID = "-//crm-agent//Microsoft connector//EN"
 
 Address = tuple[str, str]  # (display name, address)
@@ -74,15 +85,23 @@ def _message_id(value: str | None) -> str | None:
 def header_block(fields: MailFields) -> bytes:
     """The message's header block (ends with an empty line), as an IMAP ``BODY.PEEK[HEADER]`` would give it."""
     lines: list[tuple[str, str]] = []
-    for name, boxes in (("From", fields.from_), ("To", fields.to), ("Cc", fields.cc), ("Bcc", fields.bcc),
-                        ("Reply-To", fields.reply_to)):
+    for name, boxes in (
+        ("From", fields.from_),
+        ("To", fields.to),
+        ("Cc", fields.cc),
+        ("Bcc", fields.bcc),
+        ("Reply-To", fields.reply_to),
+    ):
         text = _addresses(boxes)
         if text:
             lines.append((name, text))
     lines.append(("Subject", _encoded(fields.subject)))
     if fields.date is not None:
         lines.append(("Date", format_datetime(fields.date.astimezone(UTC))))
-    for name, value in (("Message-ID", _message_id(fields.message_id)), ("In-Reply-To", _message_id(fields.in_reply_to))):
+    for name, value in (
+        ("Message-ID", _message_id(fields.message_id)),
+        ("In-Reply-To", _message_id(fields.in_reply_to)),
+    ):
         if value:
             lines.append((name, value))
     if fields.references and _flat(fields.references):

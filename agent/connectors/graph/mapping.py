@@ -8,9 +8,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from agent.connectors.graph.documents import EventFields, MailFields, Person
 
 # $select for a message read with Mail.ReadBasic: no body, no preview (the permission does not include them).
-MESSAGE_FIELDS = ("internetMessageId", "subject", "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
-                  "replyTo", "sentDateTime", "receivedDateTime", "internetMessageHeaders", "changeKey")
-_PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentativelyaccepted": "TENTATIVE", "organizer": "ACCEPTED"}
+MESSAGE_FIELDS = (
+    "internetMessageId",
+    "subject",
+    "from",
+    "sender",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "replyTo",
+    "sentDateTime",
+    "receivedDateTime",
+    "internetMessageHeaders",
+    "changeKey",
+)
+_PARTSTAT = {
+    "accepted": "ACCEPTED",
+    "declined": "DECLINED",
+    "tentativelyaccepted": "TENTATIVE",
+    "organizer": "ACCEPTED",
+}
 _ROLE = {"required": "REQ-PARTICIPANT", "optional": "OPT-PARTICIPANT", "resource": "NON-PARTICIPANT"}
 
 
@@ -26,7 +43,7 @@ def parse_instant(value: str | None) -> datetime | None:
 
 
 def _box(entry: dict | None) -> tuple[str, str] | None:
-    address = ((entry or {}).get("emailAddress") or {})
+    address = (entry or {}).get("emailAddress") or {}
     if not address.get("address"):
         return None
     return (address.get("name") or "", address["address"])
@@ -90,14 +107,23 @@ def event_fields(event: dict, uid: str, *, with_description: bool) -> EventField
         if box is None:
             continue
         response = str(((attendee.get("status") or {}).get("response")) or "").lower()
-        attendees.append(Person(box[1], box[0], _ROLE.get(str(attendee.get("type", "")).lower(), "REQ-PARTICIPANT"),
-                                _PARTSTAT.get(response, "NEEDS-ACTION")))
+        attendees.append(
+            Person(
+                box[1],
+                box[0],
+                _ROLE.get(str(attendee.get("type", "")).lower(), "REQ-PARTICIPANT"),
+                _PARTSTAT.get(response, "NEEDS-ACTION"),
+            )
+        )
     body = event.get("body") or {}
     description = ""
     if with_description:
         description = body.get("content", "") if body.get("contentType") == "text" else event.get("bodyPreview", "")
     return EventFields(
-        uid=uid, start=start, end=end, summary=event.get("subject") or "",
+        uid=uid,
+        start=start,
+        end=end,
+        summary=event.get("subject") or "",
         location=((event.get("location") or {}).get("displayName")) or "",
         description=description or "",
         status="CANCELLED" if event.get("isCancelled") else "CONFIRMED",
