@@ -75,8 +75,11 @@ def classify_noise(parsed: ParsedEmail) -> str | None:
 def is_auto_reply(parsed: ParsedEmail) -> bool:
     """An automatic answer to a mail (out-of-office, "Réponse automatique", vacation responders).
 
-    Rules use it too: an auto-reply is not a reply, so it never cancels a follow-up.
+    Rules use it too: an auto-reply is not a reply, so it never cancels a follow-up. Bounces are not
+    auto-replies (see ``is_bounce``), even when their mailer marks them ``Auto-Submitted: auto-replied``.
     """
+    if _bounce_reason(parsed) is not None:
+        return False
     if _token(parsed.header("auto-submitted")) == "auto-replied":
         return True
     if _present(parsed.header("x-autoreply")) or _present(parsed.header("x-autorespond")):

@@ -16,7 +16,8 @@ Repairs (short, stable codes in ``ParsedEmail.repairs``): ``header:8bit``, ``hea
 ``content_hash`` is the sha256 of the normalized From/To/Cc addresses, the Date header (UTC, empty when missing:
 never the folder's INTERNALDATE, which differs between folders), the subject and the whitespace-collapsed text.
 It ignores Received headers, folders and visibility, so a re-fetch of the same bytes gives the same hash; a
-header-only fetch has no text, hence another hash than a full fetch of the same message.
+header-only fetch has no text, hence another hash than a full fetch of the same message. When none of these
+fields could be read (binary garbage, an empty file), it is the sha256 of the raw bytes.
 """
 
 from __future__ import annotations
@@ -121,7 +122,13 @@ def _parse(data: bytes, received_at: datetime | None, visibility: Visibility) ->
 
     bcc = _mailboxes(get("bcc"), "bcc", repairs)
     reply_to = _mailboxes(get("reply-to"), "reply-to", repairs)
-    content_hash = _content_hash(from_, to, cc, header_date, subject, text)
+    content_hash = (
+        _content_hash(from_, to, cc, header_date, subject, text)
+        if from_ or to or cc or header_date or subject or text
+        else ""
+    )
+    if not content_hash:  # nothing readable (garbage, empty): only the bytes tell two such items apart
+        content_hash = sha256(data).hexdigest()
     snippet = make_snippet(text) if text and visibility in (Visibility.SNIPPET, Visibility.FULL) else ""
     if visibility is Visibility.FULL and len(text) > MAX_BODY_CHARS:
         repairs.append("body:truncated")

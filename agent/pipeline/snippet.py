@@ -135,6 +135,7 @@ def _cp1252(raw: bytes) -> str:
 # ---------------------------------------------------------------------------------------------- headers
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
+_UNTERMINATED_WORD = re.compile(r"=\?[^?\s]+\?[QqBb]\?")
 
 
 def decode_words(value: str, repairs: list[str]) -> str:
@@ -147,30 +148,30 @@ def decode_words(value: str, repairs: list[str]) -> str:
     position = 0
     for match in _ENCODED_WORD.finditer(value):
         between = value[position : match.start()]
-        if between and not (pending_charset and between.isspace()):
-            if pending_charset:
-                out.append(decode_bytes(pending, pending_charset, repairs))
-                pending_charset, pending = "", b""
-            out.append(between)
+        position = match.end()
         charset, encoding, encoded = match.groups()
         charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: "utf-8*fr"
         raw = _decode_word_bytes(encoding, encoded)
+        adjacent = bool(pending_charset) and (not between or between.isspace())  # blanks between words vanish
+        if raw is not None and adjacent and pending_charset.lower() == charset.lower():
+            pending += raw
+            continue
+        if pending_charset:
+            out.append(decode_bytes(pending, pending_charset, repairs))
+            pending_charset, pending = "", b""
         if raw is None:
             repairs.append("encoded-word:invalid")
-            if pending_charset:
-                out.append(decode_bytes(pending, pending_charset, repairs))
-                pending_charset, pending = "", b""
-            out.append(match.group(0))
-        elif pending_charset.lower() == charset.lower():
-            pending += raw
-        else:
-            if pending_charset:
-                out.append(decode_bytes(pending, pending_charset, repairs))
-            pending_charset, pending = charset, raw
-        position = match.end()
+            out.extend((between, match.group(0)))  # an undecodable word is plain text, blanks around it stay
+            continue
+        if not adjacent:
+            out.append(between)
+        pending_charset, pending = charset, raw
     if pending_charset:
         out.append(decode_bytes(pending, pending_charset, repairs))
-    out.append(value[position:])
+    rest = value[position:]
+    if _UNTERMINATED_WORD.search(rest):
+        repairs.append("encoded-word:unterminated")  # kept as written: guessing where it ends could eat text
+    out.append(rest)
     return "".join(out)
 
 
@@ -178,11 +179,11 @@ def _decode_word_bytes(encoding: str, encoded: str) -> bytes | None:
     try:
         if encoding in "Qq":
             return binascii.a2b_qp(encoded.encode("utf-8", "surrogateescape"), header=True)
-        compact = "".join(encoded.split())
-        compact = compact.rstrip("=")
+        compact = "".join(encoded.split()).rstrip("=")
         if len(compact) % 4 == 1:  # one stray character can never be base64: drop it
             compact = compact[:-1]
-        return binascii.a2b_base64(compact + "=" * (-len(compact) % 4))
+        # Missing padding is common and harmless; characters outside the alphabet mean it is not base64.
+        return binascii.a2b_base64(compact + "=" * (-len(compact) % 4), strict_mode=True)
     except (binascii.Error, ValueError):
         return None
 
@@ -253,7 +254,9 @@ def _walk(part: email.message.Message, found: BodyParts, depth: int) -> tuple[st
         texts = [(text, kind) for text, kind in children if text.strip()]
         return "\n\n".join(text for text, _ in texts), (texts[0][1] if texts else "")
     if content_type in _CALENDAR_TYPES:
-        found.calendar_parts.append(_payload(part, found))
+        calendar = _payload(part, found)
+        if calendar not in found.calendar_parts:  # Google sends the invitation inline and as invite.ics
+            found.calendar_parts.append(calendar)
         return "", ""
     inline = part.get_content_disposition() != "attachment" and not filename
     if filename or not inline:
@@ -274,10 +277,21 @@ def _children(part: email.message.Message) -> list[email.message.Message]:
 
 def _filename(part: email.message.Message) -> str:
     try:
-        name = part.get_filename() or ""
+        name = str(part.get_filename() or "")
     except Exception:  # why: RFC 2231 values with hostile charsets or continuations can trip the stdlib
         return ""
-    return " ".join(str(name).split())
+    if "\ufffd" in name:
+        name = _filename_from_8bit_headers(part) or name
+    return " ".join(name.split())
+
+
+def _filename_from_8bit_headers(part: email.message.Message) -> str:
+    """compat32 turns raw 8-bit header bytes into U+FFFD; re-read them as UTF-8 (else cp1252) instead."""
+    probe = email.message.Message()
+    for header, value in part.raw_items():
+        if header.lower() in ("content-disposition", "content-type") and isinstance(value, str):
+            probe[header] = _utf8_else_cp1252(value.encode("ascii", "surrogateescape"))
+    return str(probe.get_filename() or "")
 
 
 def _payload(part: email.message.Message, found: BodyParts) -> bytes:
