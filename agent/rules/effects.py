@@ -129,11 +129,10 @@ class Firing:
         row = self.session.get(Interaction, self.timer.interaction_id) if self.timer.interaction_id else None
         if row is None:
             return {"subject": self.payload.get("subject", "")}
-        parts = {p.role: p for p in row.participants}
         senders = [p for p in row.participants if p.role in ("from", "organizer")]
         to = [p for p in row.participants if p.role in ("to", "attendee")]
         return {"subject": row.subject, "date": row.occurred_at, "kind": row.kind, "direction": row.direction,
-                "snippet": row.snippet, "from": ", ".join(_shown(p) for p in senders) if parts else "",
+                "snippet": row.snippet, "from": ", ".join(_shown(p) for p in senders),
                 "to": ", ".join(_shown(p) for p in to), "attachments": ", ".join(row.details.get("attachments", []))}
 
     def _deal(self) -> Deal | None:
