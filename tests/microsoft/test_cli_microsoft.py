@@ -73,6 +73,12 @@ def test_login_shows_the_code_on_stderr_and_stores_the_sign_in(graph_server, ide
     assert done.returncode == 0, done.stderr
     assert "bureau" in done.stdout and "device_code" in done.stdout and "ok" in done.stdout
 
+    graph_server.mailbox.add_messages("inbox", [b"Subject: hello\r\n\r\nbody\r\n"] * 2)
+    done = cli(tmp_workspace, "accounts", "test", "bureau", "--json")
+    assert done.returncode == 0, done.stderr
+    targets = {t["name"]: t for t in json.loads(done.stdout)["targets"]}
+    assert targets["inbox"]["messages"] == 2 and targets["calendar"]["kind"] == "calendar"
+
 
 def test_status_and_tokens_warn_fourteen_days_ahead(graph_server, identity_server, tmp_workspace):
     write_config(tmp_workspace, identity_server, graph_server, refresh_days=10)
