@@ -158,3 +158,26 @@ def test_a_private_certificate_authority_is_trusted_through_ca_file(ews_session,
         trusted = connector(tls_server, tmp_workspace, ca_file=str(identity_server.cert_path))
         assert len(list_all(trusted, INBOX, "")[0]) == 1
         trusted.close()
+
+
+def test_oauth2_sends_the_signed_in_token_as_bearer(identity_server, tmp_workspace):
+    from agent.auth.store import TokenStore
+    from tests.microsoft.ews_server import EwsServer
+    from tests.microsoft.fixtures import USER, oauth_table, sign_in
+    from tests.microsoft.mailbox import Mailbox
+
+    # a bearer token only travels over TLS (requests-oauthlib refuses plain HTTP), so this server speaks HTTPS
+    with EwsServer(Mailbox(USER), identity=identity_server, cert=identity_server.cert) as tls_server:
+        tls_server.mailbox.add_messages("inbox", bulk(2))
+        spec = ews_spec(tls_server, "ews", calendar=False, auth="oauth2", password=None,
+                        oauth2=oauth_table(identity_server), ca_file=str(identity_server.cert_path))
+        account = settings_for(tmp_workspace, spec).accounts[0]
+        store = TokenStore([account], directory=tmp_workspace / "tokens")
+        sign_in(store, "ews", identity_server)
+        scopes = list(identity_server.access_tokens.values())[-1].scopes
+        assert scopes[0] == "https://outlook.office365.com/EWS.AccessAsUser.All"
+        conn = EwsConnector(account, token_store=store)
+        assert len(list_all(conn, INBOX, "")[0]) == 2
+        token = list(identity_server.access_tokens)[-1]
+        assert {r.headers["authorization"] for r in tls_server.requests} == {f"Bearer {token}"}
+        conn.close()
