@@ -211,11 +211,13 @@ def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
     text = head.decode("ascii") if head.isascii() else decode_8bit_header(head, repairs)
     if "\x00" in text:
         text = text.replace("\x00", "")
+    # Lines are split on "\n" whatever the line ends (CRLF, LF, a mix); a "\r" left by CRLF is stripped below.
     # Unfolding with str.replace runs in C; it leaves one blank per fold, which every wanted header tolerates.
-    end = "\r\n" if "\r\n" in text else "\n" if "\n" in text else "\r"  # "\r" alone: old Mac line ends
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line ends (or a single line)
     if "\t" in text:
-        text = text.replace(end + "\t", " ")
-    lines = text.replace(end + " ", " ").split(end)
+        text = text.replace("\n\t", "\n ")
+    lines = text.replace("\n ", " ").split("\n")
     headers: dict[str, str] = {}
     for line in lines:
         name, colon, value = line.partition(":")
@@ -232,7 +234,8 @@ def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
             if key in _SINGLE_HEADERS:
                 repairs.append(f"header:duplicated:{key}")
             continue
-        headers[key] = value.strip()
+        value = value.strip()
+        headers[key] = value.replace("\r", "") if "\r" in value else value  # a CRLF fold leaves "\r "
     return headers
 
 
@@ -244,8 +247,8 @@ def _subject(value: str | None, repairs: list[str]) -> str:
         return ""
     if "=?" in value:
         value = decode_words(value, repairs)
-    if not value.isprintable():
-        value = "".join(ch if ch.isprintable() else " " for ch in value)
+    if not value.isprintable():  # control characters only: format characters (ZWJ in emoji, soft hyphen) stay
+        value = "".join(" " if ch < " " or "\x7f" <= ch <= "\x9f" or ch in "\u2028\u2029" else ch for ch in value)
     value = value.strip()
     if len(value) > MAX_SUBJECT:
         repairs.append("header:too-long:subject")
@@ -306,6 +309,8 @@ def _references(value: str | None, repairs: list[str]) -> tuple[str, ...]:
 
 _NEEDS_STDLIB = re.compile(r"[(:;\\]")  # comments, groups, escapes: left to the stdlib address parser
 _LIST_ITEM = re.compile(r'(?:"[^"]*"|<[^<>]*>|[^,"<])+')  # one mailbox: commas inside quotes or brackets stay
+# Python's own email generator (3.11, policy SMTP/default) writes the comma after an encoded name as "=?utf-8?q?=2C?=".
+_ENCODED_COMMA = re.compile(r"=\?[^?\s]+\?[qQ]\?=2[cC]\?=")
 _BARE_ADDRESS = re.compile(r"[^\s<>\"',;()]+@[^\s<>\"',;()]+")
 # Plain dicts, emptied when full: cheaper per hit than lru_cache, and the same From/To values recur all day.
 _CACHE_LIMIT = 50_000
@@ -337,7 +342,20 @@ def _mailboxes(value: str | None, header: str, repairs: list[str]) -> tuple[Mail
 
 def _parse_address_list(value: str) -> tuple[tuple[Mailbox, ...], bool, bool]:
     """(mailboxes, some were invalid, list was cut); the first of a repeated address wins."""
-    simple = _NEEDS_STDLIB.search(value) is None and value.count("<") == value.count(">")
+    if "=2" in value and _ENCODED_COMMA.search(value):
+        value = _ENCODED_COMMA.sub(",", value)
+    parsed = _read_address_list(value, fast=True)
+    if "=?" in value and (parsed[1] or any("<" in mailbox.name and "@" in mailbox.name for mailbox in parsed[0])):
+        # Python's generator also folds a long name together with the address and comma after it into encoded
+        # words: decoding first recovers those, at the price of splitting decoded names that hold commas.
+        retry = _read_address_list(decode_words(value, []), fast=False)
+        if not retry[1] and len(retry[0]) > len(parsed[0]):
+            return retry
+    return parsed
+
+
+def _read_address_list(value: str, fast: bool) -> tuple[tuple[Mailbox, ...], bool, bool]:
+    simple = fast and _NEEDS_STDLIB.search(value) is None and value.count("<") == value.count(">")
     if simple and '"' not in value:
         found = [_mailbox(piece) for piece in value.split(",")[: MAX_MAILBOXES * 2] if piece and not piece.isspace()]
     elif simple and value.count('"') % 2 == 0:
@@ -367,10 +385,13 @@ def _mailbox(piece: str) -> Mailbox | None:
         pass
     start = piece.rfind("<")
     if start < 0:
-        mailbox = _mailbox_of("", piece)
+        mailbox = None if "=?" in piece else _mailbox_of("", piece)  # a bare address never holds encoded words
     else:
         end = piece.find(">", start)
-        mailbox = _mailbox_of(piece[:start], piece[start + 1 : end if end >= 0 else None])
+        name = piece[:start].strip()
+        if len(name) > 1 and name[0] == name[-1] == '"':  # the fast path never sees escapes inside quotes
+            name = name[1:-1]
+        mailbox = _mailbox_of(name, piece[start + 1 : end if end >= 0 else None])
     if len(_MAILBOX_CACHE) >= _CACHE_LIMIT:
         _MAILBOX_CACHE.clear()
     _MAILBOX_CACHE[piece] = mailbox
@@ -378,6 +399,7 @@ def _mailbox(piece: str) -> Mailbox | None:
 
 
 def _mailbox_of(name: str, raw_address: str) -> Mailbox | None:
+    """A mailbox from an unquoted display name and an address as written."""
     address = normalize_address(raw_address)
     if address is None and (bare := _BARE_ADDRESS.search(raw_address)):
         address = normalize_address(bare.group(0))
@@ -385,12 +407,11 @@ def _mailbox_of(name: str, raw_address: str) -> Mailbox | None:
 
 
 def _display_name(name: str) -> str:
-    name = name.strip().strip('"').strip()
-    if not name:
-        return ""
     if "=?" in name:
         name = decode_words(name, [])  # a broken word in a name is not worth a repair code: the address counts
-    name = " ".join(name.split()).strip("'\" ")
+    name = " ".join(name.split())
+    if len(name) > 1 and name[0] == name[-1] in "'\"":  # Outlook writes "'Dupont, Jean'" and some tools '"X"'
+        name = name[1:-1].strip()
     return name[:MAX_HEADER_VALUE]
 
 

@@ -69,7 +69,12 @@ def codec_for(charset: str) -> str | None:
     label = _CHARSET_ALIASES.get(label, label)
     try:
         name = codecs.lookup(label).name
-        b"".decode(name)  # rejects binary codecs such as base64 or rot13
+    except (LookupError, ValueError, TypeError):
+        return None
+    try:
+        b"a".decode(name)  # binary codecs (base64, rot13, zlib...) refuse with LookupError
+    except UnicodeError:
+        pass  # a text codec that needs more bytes (utf-16)
     except (LookupError, ValueError, TypeError):
         return None
     return None if name in _NOT_CHARSETS else name
