@@ -82,9 +82,10 @@ class AgentService:
             totals["skipped"] += sum(r.counts.skipped.values())
             totals["deleted"] += r.deleted
             totals["failed"] += bool(r.error and r.error != "interrupted")
+        result = {"dry_run": dry_run, "targets": [r.as_dict() for r in reports], "totals": totals}
         if meetings is not None and not dry_run:  # occurrences whose end passed become meeting.ended events
-            totals["meetings_ended"] = meetings.emit_ended()["emitted"]
-        return {"dry_run": dry_run, "targets": [r.as_dict() for r in reports], "totals": totals}
+            result["meetings_ended"] = meetings.emit_ended()["emitted"]
+        return result
 
     def rules_hook(self):
         """The rule engine's pipeline hook, or None when no rule is configured."""

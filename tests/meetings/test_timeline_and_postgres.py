@@ -46,8 +46,8 @@ def check(service) -> None:
     assert timeline[0]["location"] == "Atelier" and timeline[0]["end"] == "2026-11-20T11:00:00+01:00"
     [metre] = service.feature("meetings").list(contact=CLIENT, since=datetime(2026, 11, 20).date())
     assert metre["attendees"][0]["partstat"] == "TENTATIVE"  # the reply read before the calendar object
-    assert result["totals"]["meetings_ended"] == 1  # the Métré ended this morning: within the catch-up day
-    assert service.sync()["totals"]["meetings_ended"] == 0
+    assert result["meetings_ended"] == 1  # the Métré ended this morning: within the catch-up day
+    assert service.sync()["meetings_ended"] == 0
 
 
 def test_contact_timeline_orders_emails_and_meetings_on_sqlite(tmp_path):
