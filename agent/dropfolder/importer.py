@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from agent.dropfolder.files import DroppedItems, Rejected, content_hash, file_kind, read_items
 from agent.errors import UserError
+from agent.pipeline import sync_state
 from agent.pipeline.account_sync import ContextFactory
 from agent.pipeline.run import run_batch
 from agent.records import TargetRef, Visibility
@@ -105,6 +106,7 @@ class DropImporter:
             factory = ContextFactory(self.service.settings, self.account, rules=self.service.rules_hook(),
                                      calendar=hook)
             batch = run_batch(list(items.raws), factory(session, target), now)
+            sync_state.import_complete(target, now)  # `status` shows when the drop folder last imported
             self._record(items.content_hash, path, items.kind, "imported", "", len(items.raws), now, session=session,
                          details=batch.report.as_dict())
         return FileOutcome(str(path), "imported", items.kind, items=len(items.raws), counts=batch.report.as_dict())
