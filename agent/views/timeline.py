@@ -36,11 +36,11 @@ def list_contacts(session: Session, *, search: str | None = None, limit: int = 2
         stmt = stmt.where(or_(func.lower(Contact.display_name).like(like),
                               Contact.id.in_(select(ContactAddress.contact_id).where(ContactAddress.address.like(like)))))
     contacts = list(session.scalars(stmt.limit(limit)))
-    names = dict(session.execute(select(Company.id, Company.name)).tuples())
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     counts = dict(session.execute(
         select(Participant.contact_id, func.count(func.distinct(Participant.interaction_id)))
         .where(Participant.contact_id.in_([c.id for c in contacts])).group_by(Participant.contact_id)
-    ).tuples()) if contacts else {}
+    ).all()) if contacts else {}
     return [{**contact_summary(c, names), "interactions": counts.get(c.id, 0)} for c in contacts]
 
 
@@ -125,7 +125,7 @@ def find_company(session: Session, ref: str) -> Company | None:
 def contact_timeline(session: Session, ref: str, zone: ZoneInfo, *, limit: int = 200) -> dict:
     """A contact and its timeline; an address that is no contact yet still shows where it appeared."""
     contact = find_contact(session, ref)
-    names = dict(session.execute(select(Company.id, Company.name)).tuples())
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     if contact is None:
         address = normalize_address(ref) if not ref.isdigit() else None
         if address is None:
