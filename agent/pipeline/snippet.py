@@ -1,12 +1,11 @@
-"""Turn the encoded bytes of an email into readable text: charsets, RFC 2047 words, MIME body, new-text snippet.
+"""The text of an email: charsets, the MIME body (text, attachment names, calendar parts), the new-text snippet.
 
-``parse_email`` reads headers itself and calls this module to decode header text (encoded words, 8-bit bytes) and,
-only when the message has a body, to walk the MIME tree. Every function degrades instead of raising and appends
-short stable repair codes to the ``repairs`` list it is given:
+``parse_email`` calls ``extract_body`` only when the message has a body (the header-only hot path never does);
+``decode_bytes`` also serves header decoding. Every function degrades instead of raising and appends short stable
+repair codes to the ``repairs`` list it is given:
 
 - ``charset:unknown:<name>`` / ``charset:mislabeled:<name>`` / ``charset:invalid-bytes:<name>`` /
   ``charset:missing``: how text bytes were decoded when the declared charset did not fit;
-- ``encoded-word:invalid``: an RFC 2047 word that could not be decoded (it is kept as written);
 - ``mime:<defect>`` (e.g. ``mime:close-boundary-not-found``): what the stdlib parser found broken;
 - ``mime:too-deep``, ``body:truncated``, ``html:unparseable``.
 
@@ -18,7 +17,6 @@ remaining ``>`` lines (inline replies keep their new lines). A reply header it d
 
 from __future__ import annotations
 
-import binascii
 import codecs
 import email
 import email.message
@@ -137,77 +135,7 @@ def _cp1252(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-# ---------------------------------------------------------------------------------------------- headers
-
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
-_UNTERMINATED_WORD = re.compile(r"=\?[^?\s]+\?[QqBb]\?")
-
-
-def decode_words(value: str, repairs: list[str]) -> str:
-    """Decode RFC 2047 words anywhere in ``value``; adjacent words of one charset are joined before decoding,
-    so a character split across two words survives; an undecodable word stays as written."""
-    if "=?" not in value:
-        return value
-    out: list[str] = []
-    pending_charset, pending = "", b""
-    position = 0
-    for match in _ENCODED_WORD.finditer(value):
-        between = value[position : match.start()]
-        position = match.end()
-        charset, encoding, encoded = match.groups()
-        charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: "utf-8*fr"
-        raw = _decode_word_bytes(encoding, encoded)
-        adjacent = bool(pending_charset) and (not between or between.isspace())  # blanks between words vanish
-        if raw is not None and adjacent and pending_charset.lower() == charset.lower():
-            pending += raw
-            continue
-        if pending_charset:
-            out.append(decode_bytes(pending, pending_charset, repairs))
-            pending_charset, pending = "", b""
-        if raw is None:
-            repairs.append("encoded-word:invalid")
-            out.extend((between, match.group(0)))  # an undecodable word is plain text, blanks around it stay
-            continue
-        if not adjacent:
-            out.append(between)
-        pending_charset, pending = charset, raw
-    if pending_charset:
-        out.append(decode_bytes(pending, pending_charset, repairs))
-    rest = value[position:]
-    if _UNTERMINATED_WORD.search(rest):
-        repairs.append("encoded-word:unterminated")  # kept as written: guessing where it ends could eat text
-    out.append(rest)
-    return "".join(out)
-
-
-def _decode_word_bytes(encoding: str, encoded: str) -> bytes | None:
-    try:
-        if encoding in "Qq":
-            return binascii.a2b_qp(encoded.encode("utf-8", "surrogateescape"), header=True)
-        compact = "".join(encoded.split()).rstrip("=")
-        if len(compact) % 4 == 1:  # one stray character can never be base64: drop it
-            compact = compact[:-1]
-        # Missing padding is common and harmless; characters outside the alphabet mean it is not base64.
-        return binascii.a2b_base64(compact + "=" * (-len(compact) % 4), strict_mode=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def decode_8bit_header(head: bytes, repairs: list[str]) -> str:
-    """Raw 8-bit header bytes: UTF-8 when they are valid UTF-8 (RFC 6532), else cp1252 line by line."""
-    try:
-        text = head.decode("utf-8")
-        repairs.append("header:8bit")
-        return text
-    except UnicodeDecodeError:
-        pass
-    repairs.append("header:8bit:cp1252")
-    return "\n".join(decode_bytes(line, "windows-1252", []) for line in head.split(b"\n"))
-
-
-
 # ---------------------------------------------------------------------------------------------- MIME body
-
 
 @dataclass(slots=True)
 class BodyParts:
@@ -387,7 +315,8 @@ _CUT_MARKERS = re.compile(
             r"|Mensaje original|Ursprüngliche Nachricht)\s*-{2,}",
             r"^[ \t]*\*?(?:De|From|Von)\s*:[^\n]*\n[ \t]*\*?(?:Envoyé|Sent|Date|Gesendet)\s*:",  # Outlook blocks
             r"^-- ?$",  # the signature delimiter (RFC 3676); some clients drop the trailing space
-            r"^[ \t]*(?:Envoyé (?:de|depuis) mon|Sent from my|Télécharger Outlook pour|Get Outlook for)\s[^\n]{0,40}$",
+            r"^[ \t]*(?:Envoyé (?:de|depuis) mon|Sent from my|Télécharger Outlook pour|Get Outlook for)"
+            r"\s[^\n]{0,40}$",  # mobile footers
         ]
     ),
     re.MULTILINE | re.DOTALL | re.IGNORECASE,
