@@ -251,5 +251,5 @@ def lookup_domains(session: Session, domains: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     domains = list(domains)
     for part in chunks(domains, 500):
-        found.update(session.execute(select(CompanyDomain.domain, CompanyDomain.company_id).where(CompanyDomain.domain.in_(part))).tuples())
+        found.update(session.execute(select(CompanyDomain.domain, CompanyDomain.company_id).where(CompanyDomain.domain.in_(part))).all())
     return found

@@ -62,8 +62,8 @@ def store_listing_page(session: Session, target: SyncTarget, changes: ChangeSet,
     known: dict[str, str] = {}
     skipped: dict[str, str] = {}
     for part in chunks(list(by_location), 500):
-        known.update(session.execute(select(Sighting.item_location, Sighting.version).where(Sighting.item_location.in_(part))).tuples())
-        skipped.update(session.execute(select(SkippedItem.location, SkippedItem.version).where(SkippedItem.location.in_(part))).tuples())
+        known.update(session.execute(select(Sighting.item_location, Sighting.version).where(Sighting.item_location.in_(part))).all())
+        skipped.update(session.execute(select(SkippedItem.location, SkippedItem.version).where(SkippedItem.location.in_(part))).all())
     unchanged = [loc for loc, ref in by_location.items() if (loc in known and known[loc] == ref.version)]
     still_skipped = [loc for loc, ref in by_location.items() if loc in skipped and skipped[loc] == ref.version]
     if full and unchanged:

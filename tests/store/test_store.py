@@ -132,7 +132,8 @@ def test_an_older_schema_is_refused_with_the_fix(tmp_path):
     s = Store(url)
     s.prepare()
     with s.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+        conn.exec_driver_sql("INSERT INTO alembic_version (version_num) VALUES ('ffffffffffff')")
     with pytest.raises(UserError, match="newer than this crm-agent"):
         s.prepare()
     s.dispose()
