@@ -10,8 +10,12 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
+
+try:  # typer >= 0.24 ships its own copy of click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_exc
 
 from agent.cli.render import err_console
 from agent.config import Settings, find_config_file, load_config
@@ -97,15 +101,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = app(args=argv, prog_name="crm-agent", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except (click_exc.Exit, typer.Exit) as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except (click_exc.Abort, typer.Abort):
         err_console.print("crm-agent: aborted", markup=False)
         code = 130
-    except click.UsageError as exc:  # bad options or arguments: click's message, exit 2
+    except click_exc.UsageError as exc:  # bad options or arguments: click's message, exit 2
         exc.show()
         code = 2
-    except click.ClickException as exc:
+    except click_exc.ClickException as exc:
         exc.show()
         code = exc.exit_code
     except UserError as exc:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def as_text(value: Any) -> Text:

@@ -48,7 +48,7 @@ def test_every_problem_is_reported_at_once(config, tmp_path):
 
 
 def test_invalid_toml_names_the_line(config, tmp_path):
-    path = config('own_domains = ["a.fr"\n')
+    path = config('own_domains = ["a.fr"\ntimezone = "Europe/Paris"\n')
     done = cli("--config", str(path), "status", cwd=tmp_path)
     assert_clean_failure(done, 2, "invalid TOML", "line")
 

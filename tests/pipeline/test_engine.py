@@ -124,10 +124,10 @@ def test_new_mail_after_a_sync_fetches_only_the_new_mail(tmp_path, maildir):
 
 def test_same_message_in_two_accounts_is_one_interaction_with_two_sightings(tmp_path):
     shared = make_message(1, sender="claire@atelier-durand.fr", to="client@acme.fr", cc="julien@atelier-durand.fr")
-    for name in ("claire", "julien"):
+    for n, name in enumerate(("claire", "julien")):
         box = mailbox.Maildir(tmp_path / name, create=True)
         box.add(shared)
-        box.add(make_message(hash(name) % 1000 + 10))
+        box.add(make_message(10 + n))
     service = make_service(tmp_path, [maildir_spec(tmp_path / "claire", "claire"), maildir_spec(tmp_path / "julien", "julien")])
     service.sync()
     assert counts(service)["interactions"] == 3
