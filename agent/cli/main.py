@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = app(args=argv, prog_name="crm-agent", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except (click_exc.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click_exc.Abort, typer.Abort):
+    except typer.Abort:
         err_console.print("crm-agent: aborted", markup=False)
         code = 130
     except click_exc.UsageError as exc:  # bad options or arguments: click's message, exit 2

@@ -73,7 +73,7 @@ def test_secrets_never_appear_in_json(config, tmp_path):
 
 def test_unknown_command_and_bad_option_exit_2(tmp_path):
     assert_clean_failure(cli("frobnicate", cwd=tmp_path), 2, "No such command")
-    assert_clean_failure(cli("interactions", "list", "--limit", "zero", cwd=tmp_path), 2, "zero")
+    assert_clean_failure(cli("interactions", "list", "--limit", "zero", cwd=tmp_path), 2, "--limit")
 
 
 def test_bad_date_option_is_one_line(config, tmp_path):
