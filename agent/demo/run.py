@@ -108,9 +108,9 @@ def run_demo(workspace: Path, now: datetime | None = None) -> DemoResult:
             contacts = service.import_contacts(layout.contacts_csv)
             sync = service.sync()
             status = service.status()
-            featured = service.contact(FEATURED_CONTACT, limit=15)
             meetings = _calendar_weeks(service, layout.anchor)
             rules = rules_story(service, workspace, sinks)
+            featured = service.contact(FEATURED_CONTACT, limit=15)  # after the rules: the order made her a client
         finally:
             service.close()
     expectations = [e.text for e in what_to_expect(layout.shift_weeks)]

@@ -37,7 +37,7 @@ once_per = "thread"
 
 [rules.when]
 any = [
-    { subject = '(?i)\b(devis|quote|proposition commerciale|offre)\b' },
+    { subject = '(?i)^\s*(devis|quote|proposition commerciale|offre)\b' },  # a new quote, not a reply about one
     { attachment = '(?i)devis.*\.pdf' },
 ]
 

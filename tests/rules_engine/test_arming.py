@@ -276,7 +276,7 @@ def test_a_threads_timer_counts_from_its_earliest_quote_whatever_the_sync_order(
     world = make_world()
     sent = quote(world, cc=(JULIEN,))
     answer = reply_to(world, sent, to=CLAIRE, cc=(JULIEN,), at=world.clock.now() + timedelta(hours=17))
-    follow_up = world.mail(JULIEN, CLIENT, "RE: Devis n°42 — maintenance annuelle", thread=sent[0].thread_key,
+    follow_up = world.mail(JULIEN, CLIENT, "Devis n°42 révisé — maintenance annuelle", thread=sent[0].thread_key,
                            at=world.clock.now() + timedelta(hours=19), cc=(CLAIRE,))
     world.clock.advance(timedelta(days=1))
     world.ingest(answer, follow_up, mailbox="claire/INBOX")  # Claire's INBOX is synced before her Sent folder
