@@ -64,10 +64,10 @@ def store_listing_page(session: Session, target: SyncTarget, changes: ChangeSet,
     for part in chunks(list(by_location), 500):
         known.update(session.execute(select(Sighting.item_location, Sighting.version).where(Sighting.item_location.in_(part))).all())
         skipped.update(session.execute(select(SkippedItem.location, SkippedItem.version).where(SkippedItem.location.in_(part))).all())
-    unchanged = [loc for loc, ref in by_location.items() if (loc in known and known[loc] == ref.version)]
     still_skipped = [loc for loc, ref in by_location.items() if loc in skipped and skipped[loc] == ref.version]
-    if full and unchanged:
-        for part in chunks(unchanged, 500):
+    listed_known = [loc for loc in by_location if loc in known]  # changed ones too: they still exist
+    if full and listed_known:
+        for part in chunks(listed_known, 500):
             session.execute(update(Sighting).where(Sighting.item_location.in_(part)).values(generation=generation))
     if full and still_skipped:
         for part in chunks(still_skipped, 500):

@@ -246,9 +246,6 @@ def test_an_unedited_series_gains_its_next_occurrences_as_time_passes(tmp_worksp
     service.close()
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug outside the meetings code: a full listing stamps only unchanged "
-                   "items' sightings with the new generation, so reconcile_full_listing deletes the sightings and the "
-                   "pending ref of an item that changed (agent/store/sync_repo.py store_listing_page)")
 def test_a_resync_after_a_refused_token_keeps_events_edited_meanwhile(tmp_workspace, radicale, caldav_user, agenda,
                                                                      clock):
     agenda.put("visite.ics", calendar(vevent("visite@atelier-durand.fr", "20261126T100000", "20261126T110000",
