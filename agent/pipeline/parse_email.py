@@ -196,13 +196,18 @@ def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
     text = head.decode("ascii") if head.isascii() else decode_8bit_header(head, repairs)
     if "\x00" in text:
         text = text.replace("\x00", "")
-    # Lines are split on "\n" whatever the line ends (CRLF, LF, a mix); a "\r" left by CRLF is stripped below.
     # Unfolding with str.replace runs in C; it leaves one blank per fold, which every wanted header tolerates.
-    if "\n" not in text:
-        text = text.replace("\r", "\n")  # old Mac line ends (or a single line)
     if "\t" in text:
         text = text.replace("\n\t", "\n ")
-    lines = text.replace("\n ", " ").split("\n")
+    lines = None
+    if "\r\n" in text:  # the usual CRLF block, unless a bare CR or LF shows the line ends are mixed
+        unfolded = text.replace("\r\n ", " ")
+        lines = unfolded.split("\r\n")
+        if unfolded.count("\n") != len(lines) - 1 or unfolded.count("\r") != len(lines) - 1:
+            lines = None
+    if lines is None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.replace("\n ", " ").split("\n")
     headers: dict[str, str] = {}
     for line in lines:
         name, colon, value = line.partition(":")
@@ -219,8 +224,7 @@ def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
             if key in _SINGLE_HEADERS:
                 repairs.append(f"header:duplicated:{key}")
             continue
-        value = value.strip()
-        headers[key] = value.replace("\r", "") if "\r" in value else value  # a CRLF fold leaves "\r "
+        headers[key] = value.strip()
     return headers
 
 
