@@ -38,6 +38,13 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._spec)
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the reference (not of the resolved value): changes when the config's secret changes."""
+        import hashlib
+
+        return hashlib.sha256(self._spec.encode()).hexdigest()[:16]
+
     def bind_key_path(self, where: str) -> None:
         """Name the config key this secret came from, for error messages."""
         self._where = where

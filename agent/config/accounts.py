@@ -14,7 +14,7 @@ from agent.secrets import Secret
 SecretField = Annotated[
     Secret,
     BeforeValidator(lambda v: v if isinstance(v, Secret) else Secret(str(v))),
-    PlainSerializer(lambda s: s.source, return_type=str),
+    PlainSerializer(lambda s: s.source, return_type=str, when_used="json"),
 ]
 CreatePolicy = Literal["none", "sent", "sent_and_received"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"

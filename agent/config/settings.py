@@ -163,3 +163,23 @@ class Settings(Strict):
             if account.name == name:
                 return account
         return None
+
+
+def fingerprint(model) -> str:
+    """A digest of a settings model that changes when any value changes, literal secrets included (as digests)."""
+    import hashlib
+    import json
+
+    from agent.secrets import Secret
+
+    def plain(value):
+        if isinstance(value, Secret):
+            return {"secret": value.fingerprint}
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    data = plain(model.model_dump(mode="python", exclude={"source"} if isinstance(model, Settings) else None))
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -13,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.clock import Clock
-from agent.config import Settings
+from agent.config import Settings, fingerprint
 from agent.connectors import make_connector
 from agent.errors import AuthError, TemporaryError
 from agent.matching.addresses import AliasRules
@@ -30,9 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def config_hash(account) -> str:
-    """A digest of the account's settings (secrets by their source), to notice a configuration change."""
-    payload = json.dumps(account.model_dump(mode="json"), sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """A digest of the account's settings (secrets as digests), to notice a configuration change."""
+    return fingerprint(account)
 
 
 def match_policy(settings: Settings) -> MatchPolicy:
