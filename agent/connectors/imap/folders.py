@@ -24,7 +24,10 @@ def looks_sent(name: str, delimiter: str | None) -> bool:
 
 def choose_targets(account: str, listing: list[tuple[tuple, str | None, str]], configured: list[str] | None) -> list[TargetRef]:
     """From LIST results ``(flags, delimiter, name)`` (names already decoded from modified UTF-7)."""
-    by_name = {name: (tuple(f.decode() if isinstance(f, bytes) else f for f in flags), delim) for flags, delim, name in listing}
+    by_name = {
+        name: (tuple(f.decode() if isinstance(f, bytes) else f for f in flags), delim.decode() if isinstance(delim, bytes) else delim)
+        for flags, delim, name in listing
+    }
     if configured is not None:
         missing = [n for n in configured if n not in by_name and n.upper() != "INBOX"]
         if missing:
