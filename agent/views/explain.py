@@ -108,6 +108,7 @@ def _explain_interaction(session: Session, interaction: Interaction, zone: ZoneI
             "date": interaction.occurred_at.astimezone(zone).isoformat(), "direction": interaction.direction,
             "status": interaction.status, "thread_key": interaction.thread_key, "identity_key": interaction.identity_key,
             "removed": interaction.removed_at is not None,
+            "attachments": [str(a) for a in (interaction.details or {}).get("attachments", [])],
         },
         "identity": _identity_reason(interaction),
         "direction_reason": _direction_reason(interaction, participants),

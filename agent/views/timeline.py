@@ -69,13 +69,21 @@ def interaction_rows(session: Session, stmt: Select, zone: ZoneInfo, limit: int)
             .where(Sighting.interaction_id.in_(ids))
         ):
             mailboxes.setdefault(interaction_id, set()).add(f"{account}/{target}")
+    senders: dict[int, dict] = {}
+    if ids:  # the sender (emails) or organizer (meetings), so a listing says who without opening each item
+        for interaction_id, address, name in session.execute(
+            select(Participant.interaction_id, Participant.address, Participant.name)
+            .where(Participant.interaction_id.in_(ids), Participant.role.in_(("from", "organizer"))).order_by(Participant.id)
+        ):
+            senders.setdefault(interaction_id, {"address": address, "name": name})
     out = []
     for i in interactions:
         out.append({
             "id": i.id, "kind": i.kind, "date": _local(i.occurred_at, zone), "end": _local(i.ends_at, zone),
             "direction": i.direction, "subject": i.subject, "snippet": i.snippet, "status": i.status,
             "mailboxes": sorted(mailboxes.get(i.id, ())), "removed": i.removed_at is not None,
-            "thread_key": i.thread_key,
+            "thread_key": i.thread_key, "from": senders.get(i.id),
+            "attachments": [str(a) for a in (i.details or {}).get("attachments", [])],
             **({"location": (i.details or {}).get("location", ""), "all_day": bool((i.details or {}).get("all_day"))}
                if i.kind == "meeting" else {}),
         })
