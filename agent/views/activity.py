@@ -63,7 +63,8 @@ def last_firing_per_rule(session: Session, zone: ZoneInfo) -> dict[str, dict]:
     fired: dict[str, datetime] = {}
     newest: dict[str, tuple[datetime, str]] = {}
     for rule, decision, at in session.execute(
-        select(RuleFiring.rule, RuleFiring.decision, func.max(RuleFiring.at)).group_by(RuleFiring.rule, RuleFiring.decision)
+        select(RuleFiring.rule, RuleFiring.decision, func.max(RuleFiring.at))
+        .group_by(RuleFiring.rule, RuleFiring.decision)
     ).all():
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
         if decision == "fired":
@@ -80,5 +81,6 @@ def work_counts(session: Session) -> dict:
     return {
         "tasks_open": session.scalar(select(func.count()).select_from(Task).where(Task.status == "open")) or 0,
         "timers": dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all()),
-        "outbox": dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()),
+        "outbox": dict(session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()),
     }

@@ -42,8 +42,9 @@ def company_page(session: Session, ref: str, zone: ZoneInfo, *, limit: int = 200
     company = find_company(session, ref.strip())
     if company is None:
         raise UserError(f"no company matches {ref!r}")
-    contacts = list(session.scalars(select(Contact).where(Contact.company_id == company.id, Contact.merged_into_id.is_(None))
-                                    .order_by(func.lower(Contact.display_name), Contact.id)))
+    contacts = list(session.scalars(
+        select(Contact).where(Contact.company_id == company.id, Contact.merged_into_id.is_(None))
+        .order_by(func.lower(Contact.display_name), Contact.id)))
     names = {company.id: company.name}
     stmt = select(Interaction).where(Interaction.id.in_(
         select(Participant.interaction_id).where(Participant.company_id == company.id)))

@@ -73,7 +73,8 @@ def interaction_rows(session: Session, stmt: Select, zone: ZoneInfo, limit: int)
     if ids:  # the sender (emails) or organizer (meetings), so a listing says who without opening each item
         for interaction_id, address, name in session.execute(
             select(Participant.interaction_id, Participant.address, Participant.name)
-            .where(Participant.interaction_id.in_(ids), Participant.role.in_(("from", "organizer"))).order_by(Participant.id)
+            .where(Participant.interaction_id.in_(ids), Participant.role.in_(("from", "organizer")))
+            .order_by(Participant.id)
         ):
             senders.setdefault(interaction_id, {"address": address, "name": name})
     out = []
