@@ -68,7 +68,7 @@ class ContextFactory:
     def __call__(self, session: Session, target: SyncTarget) -> PipelineContext:
         ctx = PipelineContext(
             session=session, target=target, account=self.account, policy=self.policy, is_blocked=self.is_blocked,
-            skip_internal=self.settings.matching.skip_internal, rules=self.rules,
+            skip_internal=self.settings.matching.skip_internal, rules=self.rules, matching=self.settings.matching,
         )
         if self.calendar is not None:
             ctx.parse_calendar = self.calendar.parse

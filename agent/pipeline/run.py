@@ -23,7 +23,9 @@ STAGES: tuple[Stage, ...] = (
     stages.filter_noise,
     stages.identity,
     stages.match,
+    stages.link_unknown,
     stages.upsert,
+    stages.queue_unknown,
     stages.arm_rules,
 )
 
@@ -41,6 +43,7 @@ class PipelineContext:
     parse_calendar: Callable[[RawItem, datetime], Any] | None = None
     meeting_drafts: Callable[[WorkItem, Batch], list] = lambda item, batch: []
     rules: Any = None  # object with on_batch(batch)
+    matching: Any = None  # the [matching] settings (default creation policy); None: built-in defaults
     orphaned: set[int] = field(default_factory=set)  # interactions that lost their last sighting in this batch
 
 

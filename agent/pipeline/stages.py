@@ -1,4 +1,4 @@
-"""The ingest stages, one small function each: parse, filter_noise, identity, match, upsert.
+"""The ingest stages, one small function each: parse, filter_noise, identity, match, link_unknown, upsert...
 
 Each stage takes the whole ``Batch`` (so lookups are one query per batch, not per item) and either enriches an
 item or drops it with ``batch.skip(item, stage, reason)``; skipped items are recorded with their reason.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from agent.matching import autocreate
 from agent.matching.matcher import ContactHit, link_participants, lookup_keys
 from agent.pipeline.context import Batch, WorkItem
 from agent.pipeline.noise import classify_noise
@@ -94,6 +95,11 @@ def match(batch: Batch) -> None:
     link_participants(participants, hits, domain_ids, ctx.policy)
 
 
+def link_unknown(batch: Batch) -> None:
+    """Participants left without a contact: reply-inherited links, review decisions, the account's creation policy."""
+    autocreate.settle(batch)
+
+
 def upsert(batch: Batch) -> None:
     """Write interactions once per identity key, one sighting per location, and record skips."""
     ctx = batch.ctx
@@ -137,6 +143,11 @@ def upsert(batch: Batch) -> None:
     ctx.target.items_synced += batch.report.created + batch.report.duplicates + batch.report.updated
     ctx.target.items_skipped += len(skips)
     ctx.target.known_items += len({s.item_location for s in sighted})
+
+
+def queue_unknown(batch: Batch) -> None:
+    """Count the unknown external addresses of the interactions just written in the review queue."""
+    autocreate.queue(batch)
 
 
 def arm_rules(batch: Batch) -> None:
