@@ -40,7 +40,8 @@ def test_overview_shows_each_target_tasks_relances_and_activity(local):
     targets = {t["display"]: t for t in account["targets"]}
     assert set(targets) == {"INBOX", "Sent"}
     assert targets["INBOX"]["items_synced"] == 7 and targets["Sent"]["items_synced"] == 2
-    assert all(t["status"] == "ACTIVE" and t["lag_text"].endswith("ago") for t in targets.values())
+    assert all(t["status"] == "ACTIVE" and t["lag_text"] == "5 min ago" for t in targets.values())
+    assert data["status"]["healthy"] is True
     assert [t["title"] for t in data["tasks"]["items"]] == [
         "Relancer Jean Dupont — Devis n°42 – agencement du hall",
         "Relancer Paul Martin — Devis n°43 – rénovation des bureaux"]
@@ -51,7 +52,7 @@ def test_overview_shows_each_target_tasks_relances_and_activity(local):
     assert [days[f"2026-10-{n:02d}"]["emails"] for n in range(6, 11)] == [1, 1, 1, 1, 1]
 
     page = local.get("/").text
-    assert "INBOX" in page and "Sent" in page and "ACTIVE" in page
+    assert "INBOX" in page and "Sent" in page and "ACTIVE" in page and "All accounts are syncing" in page
     assert "Relancer Jean Dupont" in page
     assert page.count('<g class="day">') == 60  # one bar group per day of the chart
     assert "<svg" in page and "Interactions per day" in page

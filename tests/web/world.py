@@ -22,6 +22,7 @@ from tests.support.env import make_settings
 
 BASE = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)  # a Monday
 NOW = datetime(2026, 10, 13, 10, 0, tzinfo=UTC)  # after the relances' due time (3 business days + 1)
+PAGE_NOW = NOW + timedelta(minutes=5)  # the page is looked at a little after the last sync
 OWNER = "claire.martin@atelier-durand.fr"
 
 XSS_SUBJECT = '<script>window.pwned = "subject"</script> Devis <b>urgent</b> & co'
@@ -102,7 +103,7 @@ class World:
         shutil.copyfile(self.database, target)
         return target
 
-    def service(self, database: Path, *, now: datetime = NOW, **overrides) -> AgentService:
+    def service(self, database: Path, *, now: datetime = PAGE_NOW, **overrides) -> AgentService:
         return AgentService(self.settings(database, **overrides), clock=FakeClock(now))
 
 
@@ -119,6 +120,7 @@ def build_world(root: Path) -> World:
         clock.set(BASE + timedelta(days=6, hours=2))  # the rest of the week's mail
         service.sync()
         clock.set(NOW)
+        service.sync()  # the last pass: every target is up to date at NOW
         service.feature("rules").run_due(NOW)  # the relances come due: their tasks are created
     finally:
         service.close()
