@@ -12,6 +12,7 @@ Errors are classified into sync-state transitions here, per target.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,11 @@ class TargetReport:
     def as_dict(self) -> dict:
         return {"account": self.account, "target": self.target, "status": self.status, "listed": self.listed,
                 "deleted": self.deleted, "full": self.full, "error": self.error, **self.counts.as_dict()}
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
 
 
 class Stopped(Exception):
@@ -198,26 +204,86 @@ class TargetSync:
     def _import(self, target_id: int, ref, report: TargetReport) -> None:
         with self._unit() as session:
             total = sync_repo.count_pending(session, target_id)
-        done = 0
         if self.progress and total:
             self.progress(report.target, 0, total)
+        batches = self._batches_in_order(target_id, ref) if self.dry_run else self._batches_prefetched(target_id, ref)
+        done = 0
+        try:
+            for pending_ids, raws in batches:
+                self._check_stop()
+                with self._unit() as session:
+                    target = session.get(SyncTarget, target_id)
+                    batch = run_batch(raws, self.make_context(session, target), self.clock.now())
+                    sync_repo.drop_pending(session, pending_ids)
+                report.counts.add(batch.report)
+                done += len(pending_ids)
+                if self.progress:
+                    self.progress(report.target, min(done, total), max(total, done))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    def _pending_after(self, session: Session, target_id: int, after: int) -> list[tuple[int, ItemRef]]:
+        rows = sync_repo.pending_after(session, target_id, after, self.batch_size)
+        return [(r.id, ItemRef(r.location, r.key, r.version)) for r in rows]
+
+    def _batches_in_order(self, target_id: int, ref) -> Iterator[tuple[list[int], list]]:
+        """Fetch, then process, one batch at a time (dry runs: the pending refs live in the open transaction)."""
+        after = 0
         while True:
-            self._check_stop()
             with self._unit() as session:
-                pending = sync_repo.take_pending(session, session.get(SyncTarget, target_id), self.batch_size)
-                refs = [(p.id, ItemRef(p.location, p.key, p.version)) for p in pending]
-            if not refs:
+                pending = self._pending_after(session, target_id, after)
+            if not pending:
                 return
-            raws = list(self.connector.fetch(ref, [r for _, r in refs]))
-            with self._unit() as session:
-                target = session.get(SyncTarget, target_id)
-                ctx = self.make_context(session, target)
-                batch = run_batch(raws, ctx, self.clock.now())
-                sync_repo.drop_pending(session, [pid for pid, _ in refs])
-            report.counts.add(batch.report)
-            done += len(refs)
-            if self.progress:
-                self.progress(report.target, min(done, total), max(total, done))
+            after = pending[-1][0]
+            yield [pid for pid, _ in pending], list(self.connector.fetch(ref, [r for _, r in pending]))
+
+    def _batches_prefetched(self, target_id: int, ref) -> Iterator[tuple[list[int], list]]:
+        """The next batch is fetched (network, server) while this one is parsed and written: one fetching thread
+        owns the connector meanwhile; at most two fetched batches wait in memory."""
+        ready: queue.Queue = queue.Queue(maxsize=1)
+        halt = threading.Event()
+
+        def produce() -> None:
+            after = 0
+            try:
+                while not halt.is_set():
+                    with self.store.read() as session:
+                        pending = self._pending_after(session, target_id, after)
+                    if not pending:
+                        break
+                    after = pending[-1][0]
+                    raws = list(self.connector.fetch(ref, [r for _, r in pending]))
+                    while not halt.is_set():
+                        try:
+                            ready.put(([pid for pid, _ in pending], raws), timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+            except BaseException as exc:  # handed to the importing thread, which classifies it
+                ready.put(_Failed(exc))
+                return
+            ready.put(None)
+
+        fetcher = threading.Thread(target=produce, name="prefetch", daemon=True)
+        fetcher.start()
+        try:
+            while True:
+                item = ready.get()
+                if item is None:
+                    return
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+        finally:
+            halt.set()
+            while fetcher.is_alive():  # unblock a producer waiting on a full queue, then let it finish its fetch
+                try:
+                    ready.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            fetcher.join()
 
     def _check_stop(self) -> None:
         if self.stop.is_set():

@@ -17,7 +17,7 @@ from agent.matching.domains import registrable_domain
 from agent.records import InteractionDraft
 from agent.store.models import Interaction, Participant, Sighting, SkippedItem
 from agent.store.models_crm import CompanyDomain, Contact, ContactAddress
-from agent.store.sql import chunks, dialect_insert
+from agent.store.sql import bulk_insert, chunks, dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +104,7 @@ def upsert_interactions(session: Session, target_id: int, generation: int, sight
         if s.draft.identity_key not in existing and s.draft.identity_key not in new_rows:
             new_rows[s.draft.identity_key] = _row(s.draft, now)
     if new_rows:
-        stmt = dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["identity_key"])
-        session.execute(stmt, list(new_rows.values()))
+        bulk_insert(session, Interaction, list(new_rows.values()), conflict=["identity_key"])
     ids = {key: value[0] for key, value in existing.items()}
     if new_rows:
         ids.update((key, value[0]) for key, value in existing_by_key(session, new_rows).items())
@@ -130,8 +129,7 @@ def upsert_interactions(session: Session, target_id: int, generation: int, sight
             done.add(key)
         written.append(Written(interaction_id, created, changed))
     if participant_rows:
-        stmt = dialect_insert(session, Participant).on_conflict_do_nothing(index_elements=["interaction_id", "address", "role"])
-        session.execute(stmt, participant_rows)
+        bulk_insert(session, Participant, participant_rows, conflict=["interaction_id", "address", "role"])
     _record_sightings(session, target_id, generation, sighted, [w.interaction_id for w in written], now)
     return written
 
@@ -186,13 +184,8 @@ def _record_sightings(session: Session, target_id: int, generation: int, sighted
         }
     if not rows:
         return
-    stmt = dialect_insert(session, Sighting)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["location"],
-        set_={"interaction_id": stmt.excluded.interaction_id, "version": stmt.excluded.version,
-              "generation": stmt.excluded.generation, "item_location": stmt.excluded.item_location},
-    )
-    session.execute(stmt, list(rows.values()))
+    bulk_insert(session, Sighting, list(rows.values()), conflict=["location"],
+                update=["interaction_id", "version", "generation", "item_location"])
     revived = list({r["interaction_id"] for r in rows.values()})
     for part in chunks(revived, 500):
         session.execute(update(Interaction).where(Interaction.id.in_(part), Interaction.removed_at.is_not(None)).values(removed_at=None))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent.records import ChangeSet, TargetRef
 from agent.store.models import Account, Interaction, PendingRef, Sighting, SkippedItem, SyncTarget
-from agent.store.sql import chunks, dialect_insert
+from agent.store.sql import bulk_insert, chunks
 
 
 def ensure_account(session: Session, name: str, kind: str, config_hash: str, now: datetime) -> tuple[Account, bool]:
@@ -78,10 +78,7 @@ def store_listing_page(session: Session, target: SyncTarget, changes: ChangeSet,
         if not (loc in known and known[loc] == ref.version) and not (loc in skipped and skipped[loc] == ref.version)
     ]
     if rows:
-        stmt = dialect_insert(session, PendingRef).on_conflict_do_update(
-            index_elements=["target_id", "location"], set_={"generation": generation}
-        )
-        session.execute(stmt, rows)
+        bulk_insert(session, PendingRef, rows, conflict=["target_id", "location"], update=["generation"])
     deleted = delete_locations(session, target, changes.deletes, now=None) if changes.deletes else 0
     return len(rows), deleted
 
@@ -136,8 +133,10 @@ def mark_orphans_removed(session: Session, interaction_ids: Iterable[int], now: 
             session.execute(update(Interaction).where(Interaction.id.in_(gone), Interaction.removed_at.is_(None)).values(removed_at=now))
 
 
-def take_pending(session: Session, target: SyncTarget, limit: int) -> list[PendingRef]:
-    return list(session.scalars(select(PendingRef).where(PendingRef.target_id == target.id).order_by(PendingRef.id).limit(limit)))
+def pending_after(session: Session, target_id: int, after: int, limit: int) -> list[PendingRef]:
+    """The next ``limit`` pending refs of a target, in listing order, after the pending id ``after``."""
+    return list(session.scalars(select(PendingRef).where(PendingRef.target_id == target_id, PendingRef.id > after)
+                                .order_by(PendingRef.id).limit(limit)))
 
 
 def count_pending(session: Session, target_id: int) -> int:
