@@ -186,10 +186,13 @@ def _parse_address_list(value: str) -> tuple[tuple[Mailbox, ...], bool, bool]:
     parsed = _read_address_list(value, fast=True)
     if "=?" in value and (parsed[1] or any("<" in mailbox.name and "@" in mailbox.name for mailbox in parsed[0])):
         # Python's generator also folds a long name together with the address and comma after it into encoded
-        # words: decoding first recovers those, at the price of splitting decoded names that hold commas.
+        # words: reading the decoded text recovers those addresses. Names come from the first reading when it
+        # found the address and its name swallowed no other (a decoded name may hold a comma that splits it).
         retry = _read_address_list(decode_words(value, []), fast=False)
-        if not retry[1] and len(retry[0]) > len(parsed[0]):
-            return retry
+        if len(retry[0]) > len(parsed[0]):
+            first = {mailbox.address: mailbox for mailbox in parsed[0] if "<" not in mailbox.name}
+            merged = tuple(first.get(mailbox.address, mailbox) for mailbox in retry[0])
+            return merged, retry[1] and parsed[1], parsed[2] or retry[2]
     return parsed
 
 

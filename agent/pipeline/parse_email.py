@@ -22,6 +22,7 @@ fields could be read (binary garbage, an empty file), it is the sha256 of the ra
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from hashlib import sha256
 
@@ -191,23 +192,19 @@ def _split_message(data: bytes) -> tuple[bytes, bytes]:
     return head, (b"" if body.isspace() else body)
 
 
+_HEADER_LINE_END = re.compile(r"\n(?![ \t])")
+
+
 def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
-    """The wanted headers, lower-case names, unfolded values; the first of a duplicated header wins."""
+    """The wanted headers: lower-case names, values stripped (folds kept); the first of a duplicated header wins."""
     text = head.decode("ascii") if head.isascii() else decode_8bit_header(head, repairs)
     if "\x00" in text:
         text = text.replace("\x00", "")
-    # Unfolding with str.replace runs in C; it leaves one blank per fold, which every wanted header tolerates.
-    if "\t" in text:
-        text = text.replace("\n\t", "\n ")
-    lines = None
-    if "\r\n" in text:  # the usual CRLF block, unless a bare CR or LF shows the line ends are mixed
-        unfolded = text.replace("\r\n ", " ")
-        lines = unfolded.split("\r\n")
-        if unfolded.count("\n") != len(lines) - 1 or unfolded.count("\r") != len(lines) - 1:
-            lines = None
-    if lines is None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.replace("\n ", " ").split("\n")
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line ends (or a single line)
+    # One C-level split at line ends not followed by a fold; folds stay inside values (whitespace to address and
+    # id readers), and the subject and noise headers unfold theirs. Any line end works: CRLF, LF or a mix.
+    lines = _HEADER_LINE_END.split(text)
     headers: dict[str, str] = {}
     for line in lines:
         name, colon, value = line.partition(":")
@@ -233,6 +230,8 @@ def _read_headers(head: bytes, repairs: list[str]) -> dict[str, str]:
 def _subject(value: str | None, repairs: list[str]) -> str:
     if not value:
         return ""
+    if "\n" in value:
+        value = _unfold(value)
     if "=?" in value:
         value = decode_words(value, repairs)
     if not value.isprintable():  # control characters only: format characters (ZWJ in emoji, soft hyphen) stay
@@ -244,10 +243,17 @@ def _subject(value: str | None, repairs: list[str]) -> str:
     return value
 
 
+def _unfold(value: str) -> str:
+    """RFC 5322 unfolding: the line breaks go, the blanks after them stay."""
+    return value.replace("\r\n", "").replace("\n", "")
+
+
 def _noise_headers(headers: dict[str, str], repairs: list[str]) -> tuple[tuple[str, str], ...]:
     noise = []
     for name, value in headers.items():
         if name in _NOISE_SET:
+            if "\n" in value:
+                value = " ".join(value.split())  # machine-read values: any run of blanks is one space
             if "=?" in value:
                 value = decode_words(value, repairs)
             if len(value) > MAX_HEADER_VALUE:

@@ -283,6 +283,11 @@ def test_address_forms() -> None:
     assert "address:invalid:cc" not in parsed.repairs  # an empty group is not an invalid address
 
 
+def test_names_that_look_like_addresses() -> None:
+    parsed = parse_email(headers_with(to="'jean@x.fr' <jean@x.fr>, \"Dupont <j@x.fr>\" <jd@x.fr>"))
+    assert [(m.address, m.name) for m in parsed.to] == [("jean@x.fr", "jean@x.fr"), ("jd@x.fr", "Dupont <j@x.fr>")]
+
+
 def test_encoded_display_name_with_a_comma_is_one_mailbox() -> None:
     parsed = parse_email(headers_with(to="=?utf-8?Q?Roux=2C_Fran=C3=A7ois?= <f@roux.fr>, b@y.fr"))
     assert [(m.address, m.name) for m in parsed.to] == [("f@roux.fr", "Roux, François"), ("b@y.fr", "")]

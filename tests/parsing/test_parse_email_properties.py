@@ -4,12 +4,13 @@ fetch reads the same headers as the whole message."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+import email
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from agent.pipeline.parse_email import _split_message, parse_email
@@ -84,7 +85,9 @@ def test_deep_mime_nesting_degrades() -> None:
 # ---------------------------------------------------------------------------------------------- stdlib oracle
 
 names = (
-    st.text(st.characters(codec="utf-8", categories=["L", "N", "Zs"], include_characters=",.'-()@\"é\\"),
+    # No "@" in names: when Python's generator folds such a name together with its address into encoded words,
+    # the address list cannot be read back unambiguously (names that look like addresses: see the unit tests).
+    st.text(st.characters(codec="utf-8", categories=["L", "N", "Zs"], include_characters=",.'-()\"é\\"),
             min_size=1, max_size=30)
     .map(str.strip)
     .filter(lambda n: n and not (len(n) > 1 and n[0] == n[-1] in "'\""))  # wrapping quotes are dropped on purpose
@@ -112,8 +115,14 @@ def test_reads_what_the_stdlib_writes(sender, recipients, subject, date, offset,
     message["Message-ID"] = "<abc.123@example.fr>"
     message.set_content("Bonjour,\n\nTexte du message.\n")
     data = message.as_bytes()
+    # Python 3.11's generator sometimes folds a long encoded name together with its address and the next comma
+    # into encoded words; its own parser cannot read those back either. Compare only what round-trips there
+    # (test_recovers_lists_python_folded_badly pins what this parser still recovers).
+    readback = email.message_from_bytes(data, policy=default)
+    assume([(a.display_name, a.addr_spec) for a in readback["To"].addresses] == recipients if recipients else True)
     if header_only:
         data = _split_message(data)[0]
+    note(repr(data))
     parsed = parse_email(data)
     # Blanks are compared loosely: the stdlib writes a name as several encoded words without the blank between
     # them inside any word, and RFC 2047 readers (this one included) drop blanks between encoded words.
@@ -127,6 +136,22 @@ def test_reads_what_the_stdlib_writes(sender, recipients, subject, date, offset,
 
 def squeeze(text: str) -> str:
     return "".join(text.split())
+
+
+def test_recovers_lists_python_folded_badly() -> None:
+    """Two outputs of Python 3.11's generator for long accented names: an encoded comma, an encoded address."""
+    encoded_comma = (
+        b"To:\r\n =?utf-8?b?xYXElsOrw77wrKemxKzqibnDnSnCs8Orwr0=?= <w.70@tztf.de>\r\n =?utf-8?q?=2C?="
+        b" =?utf-8?b?6o+ow6o=?= <z_p@dnrcf.de>, a@yi.fr\r\n"
+    )
+    assert [m.address for m in parse_email(encoded_comma).to] == ["w.70@tztf.de", "z_p@dnrcf.de", "a@yi.fr"]
+    encoded_address = (
+        b"To: =?utf-8?b?w5BHw5R3xLk=?=\r\n =?utf-8?b?xZVYxLHDjsO9xZbFjkzDjMSCSsO7xKfEo+OVkiA8dHp0OHByQGJ6OXJnZGx6c3hp?="
+        b"\r\n =?utf-8?q?f=2Efr=3E=2C?= zosx@fm900.fr, mst@c4h.io\r\n"
+    )
+    parsed = parse_email(encoded_address)
+    assert [m.address for m in parsed.to] == ["tzt8pr@bz9rgdlzsxif.fr", "zosx@fm900.fr", "mst@c4h.io"]
+    assert parsed.to[0].name == "ÐGÔwĹŕXıÎýŖŎLÌĂJûħģ㕒"
 
 
 # ---------------------------------------------------------------------------------------------- header-only fetch
