@@ -179,18 +179,6 @@ class AgentService:
         with self.store.read() as session:
             return explain(session, ref, self.zone)
 
-    def companies(self, *, search: str | None = None, limit: int = 200) -> list[dict]:
-        from agent.views.companies import list_companies
-
-        with self.store.read() as session:
-            return list_companies(session, search=search, limit=limit)
-
-    def company(self, ref: str, *, limit: int = 200) -> dict:
-        from agent.views.companies import company_page
-
-        with self.store.read() as session:
-            return company_page(session, ref, self.zone, limit=limit)
-
     def activity(self, *, days: int = 60) -> dict:
         """Interactions per local day (the page's chart), the rule log's newest entries and work counts."""
         from agent.views.activity import activity_by_day, last_firing_per_rule, rule_firings, work_counts

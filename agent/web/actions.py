@@ -137,6 +137,18 @@ def _not_duplicate(request: Request, decision: NotDuplicateDecision) -> Any:
     return _feature(request, "review").not_duplicate(decision.kind, decision.a_id, decision.b_id)
 
 
+@router.post("/api/review/duplicates/scan", tags=["api"],
+             summary="Look for duplicate contacts and companies now (auto-merges above the merge threshold)")
+def api_scan(request: Request) -> Any:
+    return _feature(request, "review").find_duplicates()
+
+
+@router.post("/review/duplicates/scan", tags=["pages"], summary="Look for duplicates now (form)")
+def scan(request: Request, csrf: FormText = "", next: FormText = "/review") -> RedirectResponse:
+    _feature(request, "review").find_duplicates()
+    return _back(request, next)
+
+
 @router.post("/api/review/merges/{merge_id}/unmerge", tags=["api"], summary="Undo a merge exactly")
 def api_unmerge(request: Request, merge_id: RowId) -> Any:
     return _feature(request, "review").unmerge(merge_id)

@@ -135,15 +135,21 @@ def contact(request: Request, ref: Ref, limit: Limit = 200) -> dict[str, Any]:
 
 @twin("/companies", "companies.html", "Companies", "Companies with search")
 def companies(request: Request, q: Text = None, limit: Limit = 200) -> dict[str, Any]:
-    return {"filters": {"q": blank(q), "limit": limit},
-            "items": service_of(request).companies(search=blank(q), limit=limit)}
+    review = service_of(request).feature("review")  # companies are the matching feature's records
+    if review is None:
+        return {"available": False, "filters": {"q": blank(q), "limit": limit}, "items": []}
+    return {"available": True, "filters": {"q": blank(q), "limit": limit},
+            "items": review.companies(search=blank(q), limit=limit)}
 
 
 @twin("/companies/{ref:path}", "company.html", lambda d: d["company"]["name"] or "Company",
-      "A company (by id, domain or name), its contacts and its timeline")
-def company(request: Request, ref: Ref, limit: Limit = 200) -> dict[str, Any]:
+      "A company (by id, domain or name), its contacts, the records merged into it and its timeline")
+def company(request: Request, ref: Ref) -> dict[str, Any]:
+    review = service_of(request).feature("review")
+    if review is None:
+        raise HTTPException(404, "company pages are not available in this build")
     with lookup():
-        return service_of(request).company(checked_ref(ref), limit=limit)
+        return review.company(checked_ref(ref))
 
 
 @twin("/tasks", "tasks.html", "Tasks", "Tasks created by rules (open first)")

@@ -45,7 +45,7 @@ def test_metrics_report_sync_rules_and_store(local):
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     types, samples = parse(response.text)
     assert types["crm_agent_items_synced_total"] == "counter" and types["crm_agent_target_lag_seconds"] == "gauge"
-    assert value(samples, "crm_agent_items_synced_total", account="claire", target="INBOX") == 7
+    assert value(samples, "crm_agent_items_synced_total", account="claire", target="INBOX") == 9
     assert value(samples, "crm_agent_items_synced_total", account="claire", target="Sent") == 2
     assert value(samples, "crm_agent_target_status", account="claire", target="INBOX", status="ACTIVE") == 1
     assert value(samples, "crm_agent_target_status", account="claire", target="INBOX", status="FAILED") == 0
@@ -54,7 +54,7 @@ def test_metrics_report_sync_rules_and_store(local):
     assert value(samples, "crm_agent_timers", status="fired") == 2
     assert value(samples, "crm_agent_timers", status="pending") == 0
     assert value(samples, "crm_agent_tasks_open") == 2
-    assert value(samples, "crm_agent_interactions", kind="email") == 9
+    assert value(samples, "crm_agent_interactions", kind="email") == 11
     assert value(samples, "crm_agent_healthy") == 1
 
 

@@ -39,7 +39,7 @@ def test_overview_shows_each_target_tasks_relances_and_activity(local):
     account = next(a for a in data["status"]["accounts"] if a["name"] == "claire")
     targets = {t["display"]: t for t in account["targets"]}
     assert set(targets) == {"INBOX", "Sent"}
-    assert targets["INBOX"]["items_synced"] == 7 and targets["Sent"]["items_synced"] == 2
+    assert targets["INBOX"]["items_synced"] == 9 and targets["Sent"]["items_synced"] == 2
     assert all(t["status"] == "ACTIVE" and t["lag_text"] == "5 min ago" for t in targets.values())
     assert data["status"]["healthy"] is True
     assert [t["title"] for t in data["tasks"]["items"]] == [
@@ -49,7 +49,7 @@ def test_overview_shows_each_target_tasks_relances_and_activity(local):
     days = {d["day"]: d for d in data["activity"]["days"]}
     assert len(days) == 60
     assert days["2026-10-05"]["emails"] == 4  # two quotes, Eve's mail and Marie's, all on Monday (Paris time)
-    assert [days[f"2026-10-{n:02d}"]["emails"] for n in range(6, 11)] == [1, 1, 1, 1, 1]
+    assert [days[f"2026-10-{n:02d}"]["emails"] for n in range(6, 11)] == [1, 2, 2, 1, 1]
 
     page = local.get("/").text
     assert "INBOX" in page and "Sent" in page and "ACTIVE" in page and "All accounts are syncing" in page
@@ -80,17 +80,17 @@ def test_interaction_filters(local):
         assert answer.status_code == 200, answer.text
         return [row["subject"] for row in answer.json()["items"]]
 
-    assert len(subjects()) == 9
+    assert len(subjects()) == 11
     assert sorted(subjects(q="devis n°")) == ["Devis n°42 – agencement du hall", "Devis n°43 – rénovation des bureaux"]
     assert subjects(kind="meeting") == []
     assert subjects(contact="jean.dupont@acme-industrie.fr") == ["Devis n°42 – agencement du hall"]
     assert subjects(company="bati-ouest.fr") == ["Devis n°43 – rénovation des bureaux"]
-    assert len(subjects(since="2026-10-07", until="2026-10-09")) == 2
+    assert len(subjects(since="2026-10-07", until="2026-10-09")) == 4
     assert len(subjects(limit=3)) == 3
     # an HTML filter form sends every field, the empty ones as ""
     empty_form = {"q": "", "kind": "", "contact": "", "company": "", "since": "", "until": "", "limit": "100"}
     assert local.get("/interactions", params=empty_form).status_code == 200
-    assert len(subjects(**empty_form)) == 9
+    assert len(subjects(**empty_form)) == 11
 
 
 @pytest.mark.parametrize(("params", "status", "words"), [
@@ -120,7 +120,7 @@ def test_contact_page_shows_the_timeline_by_id_or_address(local):
 
 def test_an_address_without_contact_still_shows_where_it_appeared(local):
     answer = local.get("/api/contacts/claire.martin@atelier-durand.fr").json()
-    assert answer["contact"] is None and len(answer["timeline"]) == 9
+    assert answer["contact"] is None and len(answer["timeline"]) == 11
     assert "No contact has the address" in local.get("/contacts/claire.martin@atelier-durand.fr").text
 
 

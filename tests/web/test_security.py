@@ -10,10 +10,11 @@ import pytest
 
 from agent.web.security import CONTENT_SECURITY_POLICY
 from tests.web.conftest import LOCAL_CLIENT, REMOTE_CLIENT, csrf_of, form_csrf
-from tests.web.world import XSS_ATTACHMENT, XSS_NAME, XSS_SUBJECT
+from tests.web.world import XSS_ATTACHMENT, XSS_NAME, XSS_SUBJECT, XSS_UNKNOWN_NAME
 
 TOKEN = "s3cret-token-for-tests"
-PAYLOADS = (XSS_SUBJECT, XSS_NAME, XSS_ATTACHMENT, "<script>window.pwned='contact'</script>", "<b>Evil</b> Corp")
+PAYLOADS = (XSS_SUBJECT, XSS_NAME, XSS_ATTACHMENT, XSS_UNKNOWN_NAME, "<script>window.pwned='contact'</script>",
+            "<b>Evil</b> Corp")
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "script", "body", "header", "nav", "a", "span", "form", "input",
     "button", "main", "h1", "h2", "section", "p", "ul", "li", "div", "strong", "table", "thead", "tbody", "tr", "th",
@@ -71,6 +72,7 @@ def test_mail_data_is_escaped_on_every_page(local):
     assert "&lt;script&gt;window.pwned = &#34;subject&#34;&lt;/script&gt; Devis &lt;b&gt;urgent&lt;/b&gt; &amp; co" in feed
     assert "&lt;img src=x onerror=" in feed  # the sender's display name, shown as text
     assert "&#34;&gt;&lt;svg onload=" in feed  # the attachment name
+    assert "&lt;img src=x onerror=&#34;window.pwned=&#39;unknown&#39;&#34;&gt;Mallory" in pages["/review"]
 
 
 def test_search_terms_are_escaped_when_echoed(local):

@@ -1,7 +1,8 @@
 """A small company's store for the status page's tests, built through the real pipeline (no hand-written rows).
 
-One Maildir account (INBOX and Sent), a contacts file with a near-duplicate pair, one relance rule whose timers are
-fired by moving the clock, and a mail whose subject, sender name and attachment name are XSS payloads. The store
+One Maildir account (INBOX and Sent), a contacts file with a near-duplicate pair, two unknown senders, one relance
+rule whose timers are fired by moving the clock, and a mail whose subject, sender name and attachment name are XSS
+payloads (and an unknown sender whose name is one). The store
 is built once per session; each test gets its own copy of the SQLite file.
 """
 
@@ -29,6 +30,8 @@ XSS_SUBJECT = '<script>window.pwned = "subject"</script> Devis <b>urgent</b> & c
 XSS_NAME = '<img src=x onerror="window.pwned=\'name\'">Eve'
 XSS_ATTACHMENT = '"><svg onload="window.pwned=\'attachment\'">.pdf'
 XSS_ADDRESS = "eve@evil-corp.example"
+XSS_UNKNOWN_NAME = "<img src=x onerror=\"window.pwned='unknown'\">Mallory"
+UNKNOWN_SENDERS = ("luc.bernard@menuiserie-luc.fr", "mallory@evil-corp.example")
 
 RELANCE_RULE = {
     "name": "relance-devis",
@@ -74,11 +77,15 @@ def write_mailboxes(root: Path) -> None:
     paul = Address("Paul Martin", addr_spec="paul.martin@bati-ouest.fr")
     marie = Address("Marie Curie", addr_spec="marie.curie@labo-sud.fr")
     eve = Address(XSS_NAME, addr_spec=XSS_ADDRESS)
+    luc = Address("Luc Bernard", addr_spec=UNKNOWN_SENDERS[0])
+    mallory = Address(XSS_UNKNOWN_NAME, addr_spec=UNKNOWN_SENDERS[1])
     sent.add(_mail(claire, jean, "Devis n°42 – agencement du hall", BASE, attachment="devis-42.pdf"))
     sent.add(_mail(claire, paul, "Devis n°43 – rénovation des bureaux", BASE + timedelta(hours=3)))
     box.add(_mail(eve, claire, XSS_SUBJECT, BASE + timedelta(hours=1), attachment=XSS_ATTACHMENT,
                   body="<script>window.pwned = 'snippet'</script> Cliquez ici\n"))
     box.add(_mail(marie, claire, "Rendez-vous jeudi au laboratoire", BASE + timedelta(hours=2)))
+    box.add(_mail(luc, claire, "Sous-traitance menuiserie", BASE + timedelta(days=2, hours=4)))
+    box.add(_mail(mallory, claire, "Facture impayée", BASE + timedelta(days=3, hours=4)))
     for day in range(1, 6):  # some activity on other days, for the chart
         box.add(_mail(marie, claire, f"Point d'avancement {day}", BASE + timedelta(days=day, hours=1)))
 
@@ -92,7 +99,7 @@ class World:
 
     def settings(self, database: Path, **overrides):
         account = {"name": "claire", "kind": "maildir", "path": str(self.maildir), "owner": OWNER,
-                   "visibility": "snippet", "create_contacts": "sent_and_received"}
+                   "visibility": "snippet", "create_contacts": "sent"}
         return make_settings(self.root, [account], database=f"sqlite:///{database}", rules=[RELANCE_RULE],
                              timezone="Europe/Paris", **overrides)
 
@@ -122,6 +129,9 @@ def build_world(root: Path) -> World:
         clock.set(NOW)
         service.sync()  # the last pass: every target is up to date at NOW
         service.feature("rules").run_due(NOW)  # the relances come due: their tasks are created
+        review = service.feature("review")
+        if review is not None:  # the two Jean Dupont records wait in the review queue (none merged by itself)
+            review.find_duplicates(auto_merge=False)
     finally:
         service.close()
     _checkpoint(world.database)
