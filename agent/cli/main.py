@@ -75,7 +75,8 @@ def state(ctx: typer.Context) -> State:
 COMMAND_MODULES = (
     "commands_setup", "commands_sync", "commands_data", "commands_demo",
     # feature command groups; each module has register(app)
-    "commands_meetings", "commands_rules", "commands_review", "commands_microsoft", "commands_daemon", "commands_web",
+    "commands_meetings", "commands_rules", "commands_review", "commands_microsoft", "commands_daemon",
+    "commands_privacy", "commands_web",
 )
 
 

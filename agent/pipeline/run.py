@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from agent.matching.matcher import MatchPolicy
 from agent.pipeline import stages
 from agent.pipeline.context import Batch, WorkItem
+from agent.privacy.stage import forget_erased
 from agent.records import RawItem
 from agent.store.models import SyncTarget
 
@@ -22,6 +23,7 @@ STAGES: tuple[Stage, ...] = (
     stages.parse,
     stages.filter_noise,
     stages.identity,
+    forget_erased,
     stages.match,
     stages.link_unknown,
     stages.upsert,

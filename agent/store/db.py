@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.errors import TemporaryError, UserError
 
 # Importing the model modules registers every table on Base.metadata.
-from agent.store import models, models_crm, models_matching, models_meetings, models_rules  # noqa: F401
+from agent.store import models, models_crm, models_privacy, models_matching, models_meetings, models_rules  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
