@@ -33,7 +33,7 @@ def create_app(service, *, read_only: bool = False, token: str | None = None) ->
                               "also need the X-CSRF-Token header with the crm_csrf cookie (GET /api/csrf).")
     app.state.service = service
     app.state.guard = Guard(token, read_only)
-    app.state.templates = make_environment()
+    app.state.templates = make_environment(service.zone)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(system.router)
     app.include_router(pages.router)

@@ -8,7 +8,7 @@ failing one is logged and shown as unavailable rather than taking the whole page
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,17 @@ def plain_error(target: dict[str, Any]) -> str:
     return message
 
 
-def short_time(iso: str | None) -> str:
+def short_time(iso: str | None, zone: tzinfo | None = None) -> str:
+    """'2026-10-05 11:00' from an ISO time, in ``zone`` when given and the time carries its offset."""
     if not iso:
         return ""
     try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    if zone is not None and when.tzinfo is not None:
+        when = when.astimezone(zone)
+    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def _panel(name: str, read):

@@ -6,6 +6,7 @@ is escaped by Jinja2; no template marks mail data ``|safe``.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,10 +25,11 @@ NAV = (("/", "Overview"), ("/interactions", "Interactions"), ("/contacts", "Cont
        ("/tasks", "Tasks"), ("/review", "Review"), ("/rules", "Rules"))
 
 
-def make_environment() -> Environment:
+def make_environment(zone: tzinfo | None = None) -> Environment:
+    """The templates' environment; ``when`` shows times in ``zone`` (the agent's), whatever zone the data used."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["when"] = short_time
+    env.filters["when"] = lambda iso: short_time(iso, zone)
     env.filters["day"] = lambda iso: (iso or "")[:10]
     env.filters["ago"] = ago
     env.filters["q"] = lambda value: quote(str(value), safe="")  # one path segment or query value

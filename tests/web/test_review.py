@@ -36,6 +36,7 @@ def test_review_page_shows_senders_and_pairs_with_their_actions(local, review):
     assert page.count('action="/review/duplicates/merge"') == 2  # keep A or keep B
     assert 'action="/review/duplicates/not-duplicate"' in page
     assert "j.dupont@orange.fr" in page and "same phone +33123456789" in page
+    assert "2026-10-08 15:00" in page  # Mallory's mail, stored 13:00 UTC, shown in the agent's zone (Paris)
     searched = local.get("/api/review", params={"q": "luc"}).json()["unknown"]
     assert [u["address"] for u in searched] == [LUC]
 

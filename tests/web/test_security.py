@@ -19,7 +19,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "script", "body", "header", "nav", "a", "span", "form", "input",
     "button", "main", "h1", "h2", "section", "p", "ul", "li", "div", "strong", "table", "thead", "tbody", "tr", "th",
     "td", "figure", "svg", "line", "text", "g", "rect", "figcaption", "footer", "label", "select", "option", "dl",
-    "dt", "dd", "code", "br",
+    "dt", "dd", "code", "br", "path",
 }
 
 
