@@ -157,50 +157,57 @@ def extract_body(data: bytes) -> BodyParts:
     of mixed messages joined, attachments named, text/calendar parts kept as bytes."""
     found = BodyParts()
     message = email.message_from_bytes(data)  # compat32: the fastest stdlib policy, headers left raw
-    text, _kind = _walk(message, found, 0)
-    found.text = text
+    text, kind = _walk(message, found, 0)
+    found.text = _as_text(text, kind, found)
     return found
 
 
 def _walk(part: email.message.Message, found: BodyParts, depth: int) -> tuple[str, str]:
-    """Text of ``part`` and its kind ("plain", "html" or ""); collects attachments and calendar parts."""
+    """Text of ``part`` and its kind: "plain", "html" (source, converted only if chosen: html.parser is slow),
+    "text" (converted HTML) or ""; collects attachments and calendar parts on the way."""
     for defect in part.defects:
         found.repairs.append("mime:" + _CAMEL.sub("-", _DEFECT_SUFFIX.sub("", type(defect).__name__)).lower())
     if depth > MAX_MIME_DEPTH:
         found.repairs.append("mime:too-deep")
         return "", ""
     content_type = part.get_content_type()
+    if content_type.startswith("multipart/") and part.is_multipart():
+        children = [_walk(child, found, depth + 1) for child in _children(part)]
+        if content_type == "multipart/alternative":
+            for text, kind in children:
+                if kind == "plain" and text.strip():
+                    return text, kind
+            for text, kind in children:
+                if kind in ("html", "text") and (converted := _as_text(text, kind, found)).strip():
+                    return converted, "text"
+            return "", ""
+        texts = [(_as_text(text, kind, found), kind) for text, kind in children if text.strip()]
+        texts = [(text, kind) for text, kind in texts if text.strip()]
+        kind = texts[0][1] if texts else ""
+        return "\n\n".join(text for text, _ in texts), ("text" if kind == "html" else kind)
     filename = _filename(part)
-    if content_type.startswith("message/") or (content_type.startswith("multipart/") and not part.is_multipart()):
+    if content_type.startswith(("message/", "multipart/")):
         # A forwarded message or a delivery report is an attachment, not text of this mail.
         if filename:
             found.attachment_names.append(filename)
         return "", ""
-    if part.is_multipart():
-        children = [_walk(child, found, depth + 1) for child in _children(part)]
-        if content_type == "multipart/alternative":
-            for wanted in ("plain", "html"):
-                for text, kind in children:
-                    if kind == wanted and text.strip():
-                        return text, kind
-            return "", ""
-        texts = [(text, kind) for text, kind in children if text.strip()]
-        return "\n\n".join(text for text, _ in texts), (texts[0][1] if texts else "")
     if content_type in _CALENDAR_TYPES:
         calendar = _payload(part, found)
         if calendar not in found.calendar_parts:  # Google sends the invitation inline and as invite.ics
             found.calendar_parts.append(calendar)
         return "", ""
-    inline = part.get_content_disposition() != "attachment" and not filename
-    if filename or not inline:
-        found.attachment_names.append(filename or "")
+    if filename or part.get_content_disposition() == "attachment":
+        found.attachment_names.append(filename)
         return "", ""
     if content_type == "text/plain":
         return decode_bytes(_payload(part, found), part.get_content_charset(), found.repairs), "plain"
     if content_type == "text/html":
-        html = decode_bytes(_payload(part, found), part.get_content_charset(), found.repairs)
-        return html_to_text(html, found.repairs), "html"
+        return decode_bytes(_payload(part, found), part.get_content_charset(), found.repairs), "html"
     return "", ""
+
+
+def _as_text(text: str, kind: str, found: BodyParts) -> str:
+    return html_to_text(text, found.repairs) if kind == "html" else text
 
 
 def _children(part: email.message.Message) -> list[email.message.Message]:
