@@ -8,10 +8,16 @@ parser is used for bodies (MIME structure), through ``agent.pipeline.snippet``.
 
 Repairs (short, stable codes in ``ParsedEmail.repairs``): ``header:8bit``, ``header:8bit:cp1252``,
 ``header:invalid-line``, ``header:duplicated:<name>`` (first one wins), ``header:too-long:<name>``,
-``encoded-word:invalid``, ``charset:*`` (see snippet), ``address:invalid:<header>``, ``date:missing->internaldate``,
-``date:missing->epoch``, ``date:unparseable``, ``date:unknown-timezone``, ``date:no-timezone``,
-``message-id:missing``, ``message-id:invalid``, ``content-type:invalid``, ``mime:*``, ``body:truncated``,
+``encoded-word:invalid``, ``encoded-word:unterminated``, ``charset:*`` (see snippet), ``address:invalid:<header>``,
+``date:missing->internaldate``, ``date:missing->epoch``, ``date:unparseable`` (then INTERNALDATE, else the epoch),
+``date:unknown-timezone``, ``date:no-timezone``, ``message-id:missing``, ``message-id:invalid``,
+``content-type:invalid``, ``mime:<defect>``, ``mime:too-deep``, ``html:unparseable``, ``body:truncated``,
 ``parse:internal-error:<exception>`` (a bug: the message was kept with what could be read).
+
+Visibility: ``metadata`` keeps participants, date, ids and noise headers (no subject, snippet, body nor attachment
+names); ``subject`` adds the subject and attachment names; ``snippet`` adds ~300 characters of new text; ``full``
+adds the whole text body (capped at 500,000 characters). ``calendar_parts`` are kept at every level: the calendar
+layer applies the visibility to what it makes of them.
 
 ``content_hash`` is the sha256 of the normalized From/To/Cc addresses, the Date header (UTC, empty when missing:
 never the folder's INTERNALDATE, which differs between folders), the subject and the whitespace-collapsed text.
@@ -69,7 +75,7 @@ def parse_email(
     """Parse a message or a bare header block; never raises, records what it repaired (see module doc)."""
     try:
         if type(data) is not bytes:
-            data = bytes(data)
+            data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
         if type(visibility) is not Visibility:  # the enum constructor is slow: only for plain strings
             visibility = Visibility(visibility)
         return _parse(data, received_at, visibility)

@@ -9,6 +9,12 @@ repair codes to the ``repairs`` list it is given:
 - ``mime:<defect>`` (e.g. ``mime:close-boundary-not-found``): what the stdlib parser found broken;
 - ``mime:too-deep``, ``body:truncated``, ``html:unparseable``.
 
+MIME walk: in ``multipart/alternative`` the text/plain part wins, HTML is converted (``html.parser``; blockquotes
+become ``>`` lines) only when it is the part chosen; inline text parts of other multiparts are joined. A part with
+a file name or ``Content-Disposition: attachment`` is an attachment (named inline images included); ``message/*``
+parts (forwards, delivery reports) are attachments and are not descended into; ``text/calendar`` and
+``application/ics`` parts are kept as bytes, identical copies once.
+
 New-text cutting is heuristic and conservative: it stops at the first reply header it recognises ("Le ... a
 écrit :", "On ... wrote:", "-----Original Message-----", Outlook "De : ... Envoyé : ..." blocks, forwarded-message
 separators), at the signature delimiter "-- " and at mobile footers ("Envoyé de mon iPhone"), then drops the
@@ -26,6 +32,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 SNIPPET_LENGTH = 300
+SNIPPET_SCAN = 100_000  # new text sits at the top: the quote markers are not searched for further down
 MAX_PART_BYTES = 4_000_000  # a text part larger than this is cut before decoding: nobody reads 4 MB of text
 MAX_MIME_DEPTH = 30  # deeper nesting is an attack or a loop, never a real mail
 
@@ -344,7 +351,7 @@ def new_text(text: str) -> str:
 
 def make_snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
     """About ``length`` characters of new text on one line, cut at a word boundary."""
-    flat = " ".join(new_text(text).split())
+    flat = " ".join(new_text(text[:SNIPPET_SCAN]).split())
     if len(flat) <= length:
         return flat
     cut = flat[: length - 1]

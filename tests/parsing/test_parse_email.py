@@ -342,4 +342,5 @@ def test_wrong_argument_types_degrade_instead_of_raising() -> None:
     parsed = parse_email(None)  # type: ignore[arg-type]
     assert parsed.repairs[0].startswith("parse:internal-error") and parsed.date == EPOCH
     assert parse_email(memoryview(MESSAGE)).message_id == "abc.123@mail.acme-industrie.fr"
+    assert parse_email(MESSAGE.decode("utf-8")).subject == "Re: Devis n°42"  # type: ignore[arg-type]
     assert parse_email(MESSAGE, received_at="yesterday").date.year == 2024  # type: ignore[arg-type]
