@@ -16,12 +16,21 @@ def register(app: typer.Typer) -> None:
     def demo(
         workspace: Annotated[Path | None, typer.Option(help="Where to build the demo (default: the XDG data dir).")] = None,
         json: Annotated[bool, typer.Option("--json")] = False,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the status page over the demo's "
+                                            "store at the end, until Ctrl-C.")] = True,
     ) -> None:
-        """Load a sample company's mailboxes and contacts, sync them, and show the result."""
+        """Load a sample company's mailboxes and contacts, sync them, show the result, then serve the page."""
         from agent.demo.run import default_workspace, run_demo
 
         result = run_demo(workspace or default_workspace())
         emit(result.as_dict(), json, lambda _: show_demo(result))
+        if serve:
+            from agent.cli.render import err_console
+            from agent.web.server import serve_demo
+
+            say = err_console if json else console  # --json keeps stdout a JSON document
+            serve_demo(result.config, result.anchor, announce=lambda url: say.print(
+                f"\nStatus page of the demo: {url}  — Ctrl-C to stop", markup=False))
 
 
 def show_demo(result) -> None:
@@ -52,6 +61,11 @@ def show_demo(result) -> None:
 
         console.print("")
         show_demo_rules(result.extra["rules"])
+    if result.extra.get("matching"):
+        from agent.cli.commands_review import show_demo_matching
+
+        console.print("")
+        show_demo_matching(result.extra["matching"])
     console.print("")
     console.print("What the sample contains, and what to expect:", markup=False, style="bold")
     for line in result.expectations:

@@ -110,12 +110,13 @@ def run_demo(workspace: Path, now: datetime | None = None) -> DemoResult:
             status = service.status()
             meetings = _calendar_weeks(service, layout.anchor)
             rules = rules_story(service, workspace, sinks)
+            matching = _matching_story(service)
             featured = service.contact(FEATURED_CONTACT, limit=15)  # after the rules: the order made her a client
         finally:
             service.close()
     expectations = [e.text for e in what_to_expect(layout.shift_weeks)]
     return DemoResult(workspace, config_path, layout.anchor, contacts, sync, status, featured, expectations,
-                      extra={"meetings": meetings, "rules": rules})
+                      extra={"meetings": meetings, "rules": rules, "matching": matching})
 
 
 def _calendar_weeks(service: AgentService, anchor: datetime) -> list[dict[str, Any]]:
@@ -125,3 +126,14 @@ def _calendar_weeks(service: AgentService, anchor: datetime) -> list[dict[str, A
         return []
     day = anchor.astimezone(service.zone).date()
     return meetings.list(since=day - timedelta(weeks=2), until=day + timedelta(weeks=3))
+
+
+def _matching_story(service: AgentService) -> dict[str, Any]:
+    """The de-duplication scan over what the sample made (Sophie Lemaire listed twice, a contact created from a
+    mistyped address), the merges it made, and the unknown addresses left for review."""
+    review = service.feature("review")
+    if review is None:
+        return {}
+    scan = review.find_duplicates()
+    return {"scan": scan, "merges": review.merges(), "duplicates": review.duplicates("contact"),
+            "unknown": review.unknown(limit=5)}

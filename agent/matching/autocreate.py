@@ -59,7 +59,7 @@ def wrote_to_us(participant: ParticipantDraft, direction: Direction) -> bool:
 
 
 def verdict(participant: ParticipantDraft, direction: Direction, policy: str, *, free_mail: bool, blocked: bool,
-            status: str | None = None, kind: str = "email") -> Verdict:
+            status: str | None = None, interaction_kind: str = "email") -> Verdict:
     """What to do with an external participant that matched no contact (pure; see the module docstring)."""
     if participant.is_internal:
         return Verdict("drop", "internal address")
@@ -74,10 +74,10 @@ def verdict(participant: ParticipantDraft, direction: Direction, policy: str, *,
         return Verdict("queue", "ignored in review")
     sent, received = we_wrote_to(participant, direction), wrote_to_us(participant, direction)
     allowed = (policy == "sent" and sent) or (policy == "sent_and_received" and (sent or received))
-    if not allowed or kind != "email":
+    if not allowed or interaction_kind != "email":
         if policy == "none":
             return Verdict("queue", "the account creates no contacts (policy none)")
-        if kind != "email":
+        if interaction_kind != "email":
             return Verdict("queue", "meeting participant: contacts are created from mail only")
         if received:
             return Verdict("queue", "received only: the account creates contacts for people we write to")
@@ -145,7 +145,7 @@ def _create(batch, pending, decided, patterns) -> None:
         blocked = ctx.is_blocked(p.address) or unknown_queue.is_blocked(patterns, p.address)
         status = decided.get(p.address, (None, None))[0]
         v = verdict(p, draft.direction, policy, free_mail=free_mail(p.address), blocked=blocked, status=status,
-                    kind=draft.kind)
+                    interaction_kind=draft.kind)
         if v.action == "company" and p.company_id is not None:
             continue  # a role address already linked to its company: nothing to make
         if v.action in ("create", "company"):
@@ -227,7 +227,7 @@ def queue(batch) -> None:
     for draft, interaction_id, p in pending:
         blocked = ctx.is_blocked(p.address) or unknown_queue.is_blocked(patterns, p.address)
         v = verdict(p, draft.direction, policy, free_mail=free_mail(p.address), blocked=blocked,
-                    status=decided.get(p.address, (None, None))[0], kind=draft.kind)
+                    status=decided.get(p.address, (None, None))[0], interaction_kind=draft.kind)
         if v.action != "queue" or (p.company_id is not None and address_kind(p.address) == "role"):
             continue
         seen.setdefault(p.address, unknown_queue.Sightings()).add(
