@@ -22,9 +22,7 @@ def register(app: typer.Typer) -> None:
                                                 "no task or review action (for a second machine).")] = False,
     ) -> None:
         """Serve the status page over the configured store until Ctrl-C (the daemon serves it too: `crm-agent run`)."""
-        import threading
-
-        from agent.web.server import check_bind, read_only_service, serve, wait_until_interrupted
+        from agent.web.server import check_bind, read_only_service, serve_foreground
 
         settings = state(ctx).settings
         host = host or settings.web.bind
@@ -32,11 +30,10 @@ def register(app: typer.Typer) -> None:
         token = settings.web.token.reveal() if settings.web.token is not None else None
         check_bind(host, token)  # before opening the store: a refused bind touches nothing
         service = read_only_service(settings) if read_only else state(ctx).service
-        stop = threading.Event()
+        mode = " (read-only)" if read_only else ""
         try:
-            handle = serve(service, host=host, port=port, read_only=read_only, token=token, stop_event=stop)
-            mode = " (read-only)" if read_only else ""
-            wait_until_interrupted(handle, stop, announce=lambda url: console.print(
-                f"Status page{mode}: {url}  — Ctrl-C to stop", markup=False))
+            serve_foreground(service, host=host, port=port, read_only=read_only, token=token,
+                             announce=lambda url: console.print(f"Status page{mode}: {url}  — Ctrl-C to stop",
+                                                                markup=False))
         finally:
             service.close()

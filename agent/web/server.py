@@ -126,9 +126,19 @@ def _run(server: _ThreadServer, sock: socket.socket) -> None:
         sock.close()
 
 
-def wait_until_interrupted(handle: WebHandle, stop_event: threading.Event,
-                           announce: Callable[[str], None] | None = None) -> None:
-    """Keep the page up in the foreground until Ctrl-C or SIGTERM, then stop it cleanly."""
+def serve_foreground(service, *, host: str, port: int, read_only: bool = False, token: str | None = None,
+                     announce: Callable[[str], None] | None = None, any_port_if_busy: bool = False) -> None:
+    """Serve the page until Ctrl-C or SIGTERM (`crm-agent web`, the demo), then stop it cleanly.
+
+    ``any_port_if_busy``: when ``port`` is taken, take any free one rather than fail (the demo prints the URL).
+    """
+    stop_event = threading.Event()
+    try:
+        handle = serve(service, host=host, port=port, read_only=read_only, token=token, stop_event=stop_event)
+    except UserError:
+        if not any_port_if_busy or port == 0:
+            raise
+        handle = serve(service, host=host, port=0, read_only=read_only, token=token, stop_event=stop_event)
     previous = signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     if announce is not None:
         announce(handle.url)
@@ -140,6 +150,20 @@ def wait_until_interrupted(handle: WebHandle, stop_event: threading.Event,
     finally:
         signal.signal(signal.SIGTERM, previous)
         handle.stop()
+
+
+def serve_demo(config: Path, anchor, *, announce: Callable[[str], None]) -> None:
+    """The demo's page: its store, with the clock fixed at the story's anchor like the demo run itself."""
+    from agent.clock import FakeClock
+    from agent.config import load_config
+    from agent.service import AgentService
+
+    settings = load_config(config)
+    service = AgentService(settings, clock=FakeClock(anchor))
+    try:
+        serve_foreground(service, host="127.0.0.1", port=settings.web.port, announce=announce, any_port_if_busy=True)
+    finally:
+        service.close()
 
 
 # ---------------------------------------------------------------------------------------------------- read-only
@@ -157,7 +181,7 @@ def read_only_service(settings, *, clock=None):
     for engine in {store.engine, store._reader}:  # noqa: SLF001 - both engines of the store must refuse writes
         event.listen(engine, "connect", _read_only_connection(store.dialect))
     try:
-        current, head = store.schema_state()
+        current, head = _schema_state(store)
     except Exception as exc:  # noqa: BLE001 - any driver error opening the store is a configuration problem
         store.dispose()
         raise UserError(f"database: cannot open {store.url_for_display} read-only: {exc}") from None
@@ -167,6 +191,14 @@ def read_only_service(settings, *, clock=None):
         raise UserError(f"database: {store.url_for_display} is {found}, this crm-agent needs {head}; "
                         "read-only mode never changes the schema: run `crm-agent db upgrade` where the agent runs")
     return AgentService(settings, clock=clock, store=store, prepare=False)
+
+
+def _schema_state(store) -> tuple[str | None, str]:
+    """Like Store.schema_state, through the reading engine (the writing one starts with BEGIN IMMEDIATE)."""
+    from agent.store.migrate import current_revision, head_revision
+
+    with store._reader.connect() as connection:  # noqa: SLF001
+        return current_revision(connection), head_revision()
 
 
 def _require_existing_sqlite(url: str) -> None:
