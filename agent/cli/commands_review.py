@@ -169,6 +169,21 @@ def register(app: typer.Typer) -> None:
         """A company: domains, contacts, merged records and its timeline."""
         emit(_review(ctx).company(ref), json, show_company)
 
+    _register_domains(companies_app)
+
+
+def _register_domains(companies_app: typer.Typer) -> None:
+    @companies_app.command("add-domain")
+    def companies_add_domain(
+        ctx: typer.Context,
+        ref: Annotated[str, typer.Argument(help="Company id, one of its domains, or its name.")],
+        domain: Annotated[str, typer.Argument(help="acme.fr, www.acme.fr, https://acme.fr/contact or an address.")],
+        json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Give a company one more domain; past mail from it is linked to the company at once."""
+        emit(_review(ctx).add_domain(ref, domain), json, lambda r: console.print(
+            f"{r['domain']} → company #{r['company_id']}: {r['relinked']} past participant(s) linked", markup=False))
+
 
 def show_unknown(rows: list[dict]) -> None:
     if not rows:

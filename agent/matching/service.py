@@ -170,6 +170,22 @@ class ReviewService:
                 "auto": log.auto, "score": log.score, "reasons": list(log.reasons or []),
                 "undone_at": log.undone_at.isoformat() if log.undone_at else None}
 
+    # ------------------------------------------------------------------ re-matching
+
+    def add_address(self, contact_id: int, address: str, *, primary: bool = False) -> dict:
+        """One more address for a contact; its past interactions are linked at once."""
+        from agent.store.crm_repo import add_contact_address
+
+        with self.app.store.unit_of_work() as session:
+            return add_contact_address(session, int(contact_id), address, primary=primary)
+
+    def add_domain(self, company: int | str, domain: str) -> dict:
+        """One more domain for a company (a URL, ``www.`` or an address will do); past mail on it is linked."""
+        from agent.store.crm_repo import add_company_domain
+
+        with self.app.store.unit_of_work() as session:
+            return add_company_domain(session, self._company_id(session, company), domain)
+
     # ------------------------------------------------------------------ companies
 
     def companies(self, search: str | None = None, limit: int = 200) -> list[dict]:

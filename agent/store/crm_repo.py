@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from agent.errors import UserError
+from agent.matching.addresses import normalize_address
 from agent.matching.contacts_file import ContactRow
 from agent.matching.domains import registrable_domain
 from agent.matching.matcher import MatchPolicy
@@ -144,39 +146,46 @@ def _existing_contact(session: Session, emails: Sequence[str]) -> Contact | None
 def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), domains: Iterable[str] = ()) -> int:
     """Re-match stored participants after contacts, addresses or company domains changed — no refetch.
 
-    Only participants with no link (or a weaker one: a domain link gets upgraded to the contact's company) change;
-    manual links are never touched. Idempotent. Returns the number of participant rows updated.
+    Bounded: only participants carrying one of the contacts' addresses or one of the domains are read, through the
+    address and domain indexes, ``RELINK_CHUNK`` keys at a time, and only rows whose link changes are written (one
+    executemany per chunk). Manual links are never touched; a contact link replaces a weaker one (created,
+    reply-inherited); a company link through the contact replaces a domain or inherited one; a domain link only
+    fills a participant without company. Idempotent: a second call writes nothing. Returns the rows updated.
     """
-    updated = 0
-    ids = list(dict.fromkeys(contact_ids))
-    for part in chunks(ids, 200):
+    owners: dict[str, tuple[int, str, int | None]] = {}
+    for part in chunks(list(dict.fromkeys(contact_ids)), RELINK_CHUNK):
         rows = session.execute(
             select(ContactAddress.address, ContactAddress.is_primary, Contact.id, Contact.company_id)
-            .join(Contact, Contact.id == ContactAddress.contact_id).where(Contact.id.in_(part))
-        ).all()
+            .join(Contact, Contact.id == ContactAddress.contact_id)
+            .where(Contact.id.in_(part), Contact.merged_into_id.is_(None))
+        )
         for address, is_primary, contact_id, company_id in rows:
-            reason = "exact" if is_primary else "alias"
-            result = session.execute(
-                update(Participant)
-                .where(Participant.address == address, Participant.is_internal.is_(False),
-                       (Participant.contact_reason.is_(None)) | (Participant.contact_reason.not_in(("manual",))))
-                .where((Participant.contact_id.is_(None)) | (Participant.contact_id != contact_id) | (Participant.contact_reason != reason))
-                .values(contact_id=contact_id, contact_reason=reason)
-            )
-            updated += result.rowcount or 0
-            if company_id is not None:
-                result = session.execute(
-                    update(Participant)
-                    .where(Participant.address == address, Participant.is_internal.is_(False),
-                           (Participant.company_reason.is_(None)) | (Participant.company_reason == "domain"))
-                    .where((Participant.company_id.is_(None)) | (Participant.company_id != company_id) | (Participant.company_reason != reason))
-                    .values(company_id=company_id, company_reason=reason)
-                )
-                updated += result.rowcount or 0
-    for domain in dict.fromkeys(domains):
-        company_id = session.scalar(select(CompanyDomain.company_id).where(CompanyDomain.domain == domain))
-        if company_id is None:
-            continue
+            owners[address] = (contact_id, "exact" if is_primary else "alias", company_id)
+    updated = 0
+    for part in chunks(sorted(owners), RELINK_CHUNK):
+        changes = []
+        for pid, address, contact_id, contact_reason, company_id, company_reason in session.execute(
+            select(Participant.id, Participant.address, Participant.contact_id, Participant.contact_reason,
+                   Participant.company_id, Participant.company_reason)
+            .where(Participant.address.in_(part), Participant.is_internal.is_(False))
+        ):
+            owner, reason, owner_company = owners[address]
+            new = [contact_id, contact_reason, company_id, company_reason]
+            if contact_reason != "manual":
+                new[0], new[1] = owner, reason
+            if owner_company is not None and company_reason in (None, "domain", "reply-inherited", "exact", "alias",
+                                                                "created"):
+                new[2], new[3] = owner_company, reason
+            if new != [contact_id, contact_reason, company_id, company_reason]:
+                changes.append({"pid": pid, "c": new[0], "cr": new[1], "k": new[2], "kr": new[3]})
+        if changes:
+            session.execute(_SET_LINKS, changes)
+            updated += len(changes)
+    by_domain = []
+    for part in chunks(sorted(set(d for d in domains if d)), RELINK_CHUNK):
+        by_domain.extend(session.execute(select(CompanyDomain.domain, CompanyDomain.company_id)
+                                         .where(CompanyDomain.domain.in_(part))).all())
+    for domain, company_id in by_domain:
         result = session.execute(
             update(Participant)
             .where(and_(Participant.domain == domain, Participant.is_internal.is_(False), Participant.company_id.is_(None)))
@@ -184,3 +193,49 @@ def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), do
         )
         updated += result.rowcount or 0
     return updated
+
+
+RELINK_CHUNK = 500
+_P = Participant.__table__
+_SET_LINKS = (update(_P).where(_P.c.id == bindparam("pid"))
+              .values(contact_id=bindparam("c"), contact_reason=bindparam("cr"), company_id=bindparam("k"),
+                      company_reason=bindparam("kr")))
+
+
+def add_contact_address(session: Session, contact_id: int, raw: str, *, primary: bool = False) -> dict:
+    """Give a contact one more address; stored participants with it are linked at once (alias, or exact)."""
+    address = normalize_address(raw)
+    if address is None:
+        raise UserError(f"{raw!r} is not an email address")
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.merged_into_id is not None:
+        raise UserError(f"no contact with id {contact_id}" if contact is None else
+                        f"contact #{contact_id} was merged into #{contact.merged_into_id}")
+    owner = session.scalar(select(ContactAddress.contact_id).where(ContactAddress.address == address))
+    if owner is not None:
+        raise UserError(f"{address} already belongs to contact #{owner}")
+    if primary:
+        session.execute(update(ContactAddress).where(ContactAddress.contact_id == contact_id).values(is_primary=False))
+    has_primary = session.scalar(select(ContactAddress.id).where(ContactAddress.contact_id == contact_id,
+                                                                 ContactAddress.is_primary.is_(True)))
+    session.add(ContactAddress(contact_id=contact_id, address=address, is_primary=primary or has_primary is None))
+    session.flush()
+    return {"contact_id": contact_id, "address": address, "relinked": relink_participants(session, contact_ids=[contact_id])}
+
+
+def add_company_domain(session: Session, company_id: int, raw: str) -> dict:
+    """Give a company one more domain (any form: URL, www., address); participants on it are linked at once."""
+    domain = registrable_domain(raw.strip().lstrip("@"))
+    if domain is None:
+        raise UserError(f"{raw!r} is not a domain a company can own")
+    company = session.get(Company, company_id)
+    if company is None:
+        raise UserError(f"no company with id {company_id}")
+    company = _surviving(session, company)
+    owner = session.scalar(select(CompanyDomain.company_id).where(CompanyDomain.domain == domain))
+    if owner is not None and owner != company.id:
+        raise UserError(f"{domain} already belongs to company #{owner}")
+    if owner is None:
+        session.add(CompanyDomain(company_id=company.id, domain=domain))
+        session.flush()
+    return {"company_id": company.id, "domain": domain, "relinked": relink_participants(session, domains=[domain])}
