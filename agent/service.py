@@ -189,6 +189,13 @@ class AgentService:
                     "last_firings": last_firing_per_rule(session, self.zone),
                     "firings": rule_firings(session, self.zone, limit=20)}
 
+    def review_counts(self) -> dict:
+        """How many unknown senders and duplicate pairs wait for review (counts only: cheap on a large store)."""
+        from agent.views.activity import review_counts
+
+        with self.store.read() as session:
+            return review_counts(session)
+
     # ------------------------------------------------------------------ writing
 
     def import_contacts(self, path: Path) -> dict:

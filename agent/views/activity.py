@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from agent.store.models import Interaction
@@ -84,3 +84,29 @@ def work_counts(session: Session) -> dict:
         "outbox": dict(session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()),
     }
+
+
+def review_counts(session: Session) -> dict:
+    """How many unknown senders and duplicate pairs wait for a person, counted in SQL (the overview shows only
+    the numbers). Same rules as the review queues' listings: an unknown address that became a contact's is no
+    longer waiting; a pair is waiting while both records are active and nobody said they differ."""
+    from sqlalchemy import and_, exists
+
+    from agent.store.models_crm import Company, Contact, ContactAddress
+    from agent.store.models_matching import DuplicateCandidate, NotDuplicate, ReviewUnknown
+
+    has_contact = exists().where(ContactAddress.address == ReviewUnknown.address)
+    unknown = session.scalar(select(func.count()).select_from(ReviewUnknown)
+                             .where(ReviewUnknown.status == "pending", ~has_contact)) or 0
+    counts = {"unknown": unknown}
+    for kind, model in (("contact", Contact), ("company", Company)):
+        a, b = model.__table__.alias("a"), model.__table__.alias("b")
+        refused = exists().where(NotDuplicate.kind == kind, or_(
+            and_(NotDuplicate.a_id == DuplicateCandidate.a_id, NotDuplicate.b_id == DuplicateCandidate.b_id),
+            and_(NotDuplicate.a_id == DuplicateCandidate.b_id, NotDuplicate.b_id == DuplicateCandidate.a_id)))
+        counts[f"duplicate_{'contacts' if kind == 'contact' else 'companies'}"] = session.scalar(
+            select(func.count()).select_from(DuplicateCandidate)
+            .join(a, and_(a.c.id == DuplicateCandidate.a_id, a.c.merged_into_id.is_(None)))
+            .join(b, and_(b.c.id == DuplicateCandidate.b_id, b.c.merged_into_id.is_(None)))
+            .where(DuplicateCandidate.kind == kind, DuplicateCandidate.status == "pending", ~refused)) or 0
+    return counts

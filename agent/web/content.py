@@ -14,7 +14,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 PANEL_LIMIT = 20  # rows of tasks and relances on the overview; the full lists have their own pages
-COUNT_LIMIT = 1000  # review queues are counted up to this many ("1000+")
 CHART_DAYS = 60
 
 
@@ -122,13 +121,7 @@ def review_counts(service) -> dict[str, Any]:
     if review is None:
         return {"available": False}
 
-    def read() -> dict[str, Any]:
-        counts = {"unknown": len(as_items(review.unknown(limit=COUNT_LIMIT))),
-                  "duplicate_contacts": len(as_items(review.duplicates("contact", limit=COUNT_LIMIT))),
-                  "duplicate_companies": len(as_items(review.duplicates("company", limit=COUNT_LIMIT)))}
-        return {"available": True, "cap": COUNT_LIMIT, **counts}
-
-    return _panel("review", read)
+    return _panel("review", lambda: {"available": True, **service.review_counts()})
 
 
 # ---------------------------------------------------------------------------------------------------- other pages

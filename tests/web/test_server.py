@@ -8,8 +8,10 @@ import threading
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from agent.errors import TemporaryError, UserError
+from agent.service import AgentService
 from agent.web.server import read_only_service, serve
 
 
@@ -88,3 +90,20 @@ def test_read_only_access_never_creates_a_store(web_world, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         read_only_service(web_world.settings(missing))
     assert not missing.exists()
+
+
+def test_read_only_access_on_postgresql_refuses_writes(web_world, pg_url):
+    from tests.support.env import make_settings
+
+    settings = make_settings(web_world.root, database=pg_url)
+    writer = AgentService(settings)
+    writer.import_contacts(web_world.contacts_csv)  # the store exists and holds contacts
+    writer.close()
+    service = read_only_service(settings)
+    try:
+        assert len(service.contacts()) == 5
+        with pytest.raises(Exception, match="read-only transaction"):  # whatever code would try to write
+            with service.store.unit_of_work() as session:
+                session.execute(text("INSERT INTO meta (key, value) VALUES ('probe', 'x')"))
+    finally:
+        service.close()
