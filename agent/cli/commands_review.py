@@ -189,9 +189,12 @@ def show_unknown(rows: list[dict]) -> None:
     if not rows:
         console.print("No unknown address waiting for review.", markup=False)
         return
-    console.print(table(None, ["address", "name", "seen", "we wrote", "first", "last", "company?", "why not created"], [
-        (u["address"], u["name"], u["count"], u["sent"], short_date(u["first_seen"]), short_date(u["last_seen"]),
-         (u["suggested_company"] or {}).get("name", ""), u["why"]) for u in rows]))
+    for u in rows:
+        company = u["suggested_company"]
+        console.print(f"{u['address']} — {u['name'] or '(no name)'}: seen {u['count']}× (we wrote {u['sent']}), "
+                      f"first {short_date(u['first_seen'])}, last {short_date(u['last_seen'])}"
+                      + (f"; company? #{company['id']} {company['name']}" if company else ""), markup=False)
+        console.print(f"    not created: {u['why']}", markup=False)
     console.print("Decide with: crm-agent review unknown accept|attach|ignore|blocklist ADDRESS", markup=False)
 
 

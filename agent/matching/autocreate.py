@@ -135,6 +135,7 @@ def settle(batch) -> None:
             p.company_id, p.company_reason = company_id, MatchReason.MANUAL
     reply_links.inherit(session, drafts, ctx.policy)
     _create(batch, [(d, p) for d, p in _unlinked(drafts)], decided, patterns)
+    reply_links.inherit(session, drafts, ctx.policy)  # replies to a mail whose contact this batch just created
 
 
 def _create(batch, pending, decided, patterns) -> None:
@@ -155,7 +156,7 @@ def _create(batch, pending, decided, patterns) -> None:
         return
     created: dict[str, tuple[int | None, int | None]] = {}
     new_contacts: list[int] = []
-    new_domains: list[str] = []
+    new_domains: dict[str, int] = {}
     for address, (action, people) in wanted.items():
         domain = ctx.policy.company_domain(address)
         company_id = next((p.company_id for p in people if p.company_id is not None), None)
@@ -163,7 +164,7 @@ def _create(batch, pending, decided, patterns) -> None:
         if company_id is None:
             company_id, company_made = unknown_queue.company_for_domain(session, domain, now, create=True, source="auto")
             if company_made:
-                new_domains.append(domain)
+                new_domains[domain] = company_id
         contact_id = None
         if action == "create":
             contact_id, contact_made = _contact(session, address, people, company_id, now)
@@ -177,7 +178,11 @@ def _create(batch, pending, decided, patterns) -> None:
             p.contact_id, p.contact_reason = contact_id, MatchReason.EXACT
             if company_id is not None and p.company_id is None:
                 p.company_id, p.company_reason = company_id, MatchReason.EXACT
-    relink_participants(session, contact_ids=new_contacts, domains=new_domains)
+        elif p.company_id is None and new_domains:  # a colleague of theirs in the batch: the new company's domain
+            domain_company = new_domains.get(ctx.policy.company_domain(p.address) or "")
+            if domain_company is not None:
+                p.company_id, p.company_reason = domain_company, MatchReason.DOMAIN
+    relink_participants(session, contact_ids=new_contacts, domains=list(new_domains))
     unknown_queue.mark_created(session, created, now)
 
 
