@@ -79,13 +79,7 @@ def export_person(session: Session, raw: str, zone: ZoneInfo, now: datetime) -> 
     contact_ids = [c.id for c in contacts]
     for name in ("task", "timer", "deal", "review_unknown", "contact_phone"):
         table = Base.metadata.tables.get(name)
-        if table is None:
-            continue
-        conditions = []
-        if "contact_id" in table.c and contact_ids:
-            conditions.append(table.c.contact_id.in_(contact_ids))
-        if "address" in table.c:
-            conditions.append(table.c.address.in_(addresses))
+        conditions = _about(table, contact_ids, addresses) if table is not None else []
         if conditions:
             rows = session.execute(select(table).where(or_(*conditions))).mappings().all()
             related[name] = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
@@ -140,20 +134,24 @@ def erase_person(session: Session, raw: str, now: datetime) -> dict:
     return {"erased_at": now.isoformat(), "addresses": len(addresses), **counts}
 
 
+def _about(table, contact_ids: list[int], addresses: set[str], interactions: list[int] = ()) -> list:
+    """The conditions selecting a feature table's rows about the person (by contact, address or interaction)."""
+    conditions = []
+    if "contact_id" in table.c and contact_ids:
+        conditions.append(table.c.contact_id.in_(contact_ids))
+    if "address" in table.c:
+        conditions.append(table.c.address.in_(addresses))
+    if "interaction_id" in table.c and interactions:
+        conditions.append(table.c.interaction_id.in_(list(interactions)))
+    return conditions
+
+
 def _delete_related(session: Session, contact_ids: list[int], addresses: set[str], interactions: list[int]) -> None:
     """Rows of feature tables about the person (each table is optional: features may not be installed)."""
     tables = Base.metadata.tables
     for name in ("timer", "task", "review_unknown", "contact_phone"):
         table = tables.get(name)
-        if table is None:
-            continue
-        conditions = []
-        if "contact_id" in table.c and contact_ids:
-            conditions.append(table.c.contact_id.in_(contact_ids))
-        if "address" in table.c:
-            conditions.append(table.c.address.in_(addresses))
-        if "interaction_id" in table.c and interactions:
-            conditions.append(table.c.interaction_id.in_(interactions))
+        conditions = _about(table, contact_ids, addresses, interactions) if table is not None else []
         if conditions:
             session.execute(delete(table).where(or_(*conditions)))
     if (deal := tables.get("deal")) is not None and contact_ids:
