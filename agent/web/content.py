@@ -70,17 +70,6 @@ def _panel(name: str, read):
         return {"available": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def as_items(result: Any) -> list:
-    """A feature method's list, whether it returns the list itself or a dict holding it."""
-    if isinstance(result, list):
-        return result
-    if isinstance(result, dict):
-        for key in ("items", "pairs", "candidates", "results", "unknown", "duplicates", "merges"):
-            if isinstance(result.get(key), list):
-                return result[key]
-    return []
-
-
 # ---------------------------------------------------------------------------------------------------- overview
 
 
@@ -149,9 +138,9 @@ def review_page(service, *, search: str | None, limit: int) -> dict[str, Any]:
 
     def read() -> dict[str, Any]:
         return {"available": True,
-                "unknown": as_items(review.unknown(limit=limit, search=search)),
-                "duplicate_contacts": as_items(review.duplicates("contact", limit=limit)),
-                "duplicate_companies": as_items(review.duplicates("company", limit=limit)),
-                "merges": as_items(review.merges(limit=limit))}
+                "unknown": review.unknown(limit=limit, search=search),
+                "duplicate_contacts": review.duplicates("contact", limit=limit),
+                "duplicate_companies": review.duplicates("company", limit=limit),
+                "merges": review.merges(limit=limit)}
 
     return _panel("review", read)

@@ -92,8 +92,8 @@ class Guard:
             return False
         if any(name in request.headers for name in PROXY_HEADERS):
             return False  # a reverse proxy on this machine forwards other machines' requests
-        return host_name(request.headers.get("host", "")) in LOOPBACK_NAMES or is_loopback_ip(
-            host_name(request.headers.get("host", "")))
+        asked_for = host_name(request.headers.get("host", ""))
+        return asked_for in LOOPBACK_NAMES or is_loopback_ip(asked_for)
 
     def token_matches(self, candidate: str | None) -> bool:
         return bool(self.token and candidate) and hmac.compare_digest(candidate.encode(), self.token.encode())
