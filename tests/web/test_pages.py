@@ -81,7 +81,8 @@ def test_interaction_filters(local):
         return [row["subject"] for row in answer.json()["items"]]
 
     assert len(subjects()) == 11
-    assert sorted(subjects(q="devis n°")) == ["Devis n°42 – agencement du hall", "Devis n°43 – rénovation des bureaux"]
+    assert sorted(subjects(q="devis n°")) == ["Devis n°42 – agencement du hall",
+                                             "Devis n°43 – rénovation des bureaux"]
     assert subjects(kind="meeting") == []
     assert subjects(contact="jean.dupont@acme-industrie.fr") == ["Devis n°42 – agencement du hall"]
     assert subjects(company="bati-ouest.fr") == ["Devis n°43 – rénovation des bureaux"]
@@ -124,7 +125,8 @@ def test_an_address_without_contact_still_shows_where_it_appeared(local):
     assert "No contact has the address" in local.get("/contacts/claire.martin@atelier-durand.fr").text
 
 
-@pytest.mark.parametrize("ref", ["nobody@nowhere.example", "424242", "99999999999999999999999999", "²", "not an address"])
+@pytest.mark.parametrize("ref", ["nobody@nowhere.example", "424242", "99999999999999999999999999", "²",
+                                 "not an address"])
 def test_unknown_contacts_are_404(local, ref):
     assert local.get(f"/contacts/{ref}").status_code == 404
     assert local.get(f"/api/contacts/{ref}").status_code == 404

@@ -69,7 +69,8 @@ def test_mail_data_is_escaped_on_every_page(local):
         for payload in PAYLOADS:
             assert payload not in page, f"{path} shows {payload!r} unescaped"
     feed = pages["/interactions"]
-    assert "&lt;script&gt;window.pwned = &#34;subject&#34;&lt;/script&gt; Devis &lt;b&gt;urgent&lt;/b&gt; &amp; co" in feed
+    assert ("&lt;script&gt;window.pwned = &#34;subject&#34;&lt;/script&gt; Devis &lt;b&gt;urgent&lt;/b&gt; &amp; co"
+            in feed)
     assert "&lt;img src=x onerror=" in feed  # the sender's display name, shown as text
     assert "&#34;&gt;&lt;svg onload=" in feed  # the attachment name
     assert "&lt;img src=x onerror=&#34;window.pwned=&#39;unknown&#39;&#34;&gt;Mallory" in pages["/review"]
