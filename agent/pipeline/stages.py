@@ -189,6 +189,16 @@ def header_fingerprint(parsed: ParsedEmail) -> str:
     return hashlib.sha256(f"{sender}|{parsed.date.isoformat()}".encode()).hexdigest()[:32]
 
 
+def headers_identity(parsed: ParsedEmail) -> str:
+    """Identity of a mail without Message-ID: its headers only, so copies fetched at different visibility levels
+    (headers alone, or with the text) are still one interaction."""
+    parts = [
+        ",".join(m.address for m in parsed.from_), ",".join(sorted(m.address for m in parsed.to)),
+        ",".join(sorted(m.address for m in parsed.cc)), parsed.date.isoformat(), parsed.subject,
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
 def email_draft(parsed: ParsedEmail, ctx) -> InteractionDraft:
     policy = ctx.policy
     participants: list[ParticipantDraft] = []
@@ -211,7 +221,7 @@ def email_draft(parsed: ParsedEmail, ctx) -> InteractionDraft:
     if parsed.in_reply_to:
         details["in_reply_to"] = parsed.in_reply_to
     fingerprint = header_fingerprint(parsed)
-    key = f"mid:{parsed.message_id}" if parsed.message_id else f"hash:{parsed.content_hash or fingerprint}"
+    key = f"mid:{parsed.message_id}" if parsed.message_id else f"hash:{headers_identity(parsed)}"
     return InteractionDraft(
         identity_key=key,
         kind="email",

@@ -205,3 +205,13 @@ def test_reused_message_id_does_not_swallow_a_different_message(tmp_path, maildi
     assert counts(service)["interactions"] == 2
     keys = sorted(i["identity_key"] for i in (service.explain(str(n))["interaction"] for n in (1, 2)))
     assert keys[0] == "mid:same@x" and keys[1].startswith("mid:same@x#")
+
+
+def test_a_mail_without_message_id_is_one_interaction_whatever_the_visibility(tmp_path):
+    no_id = make_message(1, message_id=None)
+    for name in ("full", "meta"):
+        mailbox.Maildir(tmp_path / name, create=True).add(no_id)
+    service = make_service(tmp_path, [maildir_spec(tmp_path / "full", "full", visibility="full"),
+                                      maildir_spec(tmp_path / "meta", "meta", visibility="metadata")])
+    service.sync()
+    assert counts(service)["interactions"] == 1 and counts(service)["sightings"] == 2
