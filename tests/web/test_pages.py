@@ -229,3 +229,17 @@ def test_healthz_and_csrf_endpoints(local):
     assert local.get("/healthz").json() == {"status": "ok", "read_only": False}
     token = local.get("/api/csrf").json()["csrf_token"]
     assert re.fullmatch(r"[0-9a-f]{64}", token)
+
+
+def test_a_sign_in_about_to_expire_is_shown_with_its_fix(local, monkeypatch):
+    from agent.views import status as status_view
+
+    expiring = {"account": "claire", "flow": "device_code", "username": "claire@atelier-durand.fr",
+                "state": "expiring", "expires_at": "2026-10-20T09:00:00+00:00", "days_left": 6,
+                "warning": "sign-in expires in 6 days", "fix": "run crm-agent accounts login claire"}
+    monkeypatch.setattr(status_view, "_token_states", lambda settings, now: {"claire": expiring})
+    data = local.get("/api/overview").json()
+    assert data["status"]["warnings"] == ["claire: sign-in expires in 6 days — run crm-agent accounts login claire"]
+    page = local.get("/").text
+    assert "expires 2026-10-20 (6 days left)" in page and "run crm-agent accounts login claire" in page
+    assert 'class="token token-expiring"' in page
