@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from agent.errors import UserError
@@ -107,8 +107,9 @@ def _restore_references(session: Session, target: str, moved: dict[str, list], k
             session.execute(update(table).where(pk.in_(part), column == keep).values({column.name: other}))
 
 
-def _links(session: Session, column: Any, ids: Sequence[int]) -> list[list]:
-    rows = session.execute(select(*(PARTICIPANT.c[name] for name in _LINK_COLUMNS)).where(column.in_(ids)))
+def _links(session: Session, column: Any, ids: Sequence[int], *, with_id: bool = False) -> list[list]:
+    names = ("id", *_LINK_COLUMNS) if with_id else _LINK_COLUMNS
+    rows = session.execute(select(*(PARTICIPANT.c[name] for name in names)).where(column.in_(ids)))
     return [list(row) for row in rows]
 
 
@@ -222,6 +223,8 @@ def _merge_companies(session: Session, keep: Any, other: Any, now: datetime) -> 
         "version": 1, "keep": _encode(COMPANY, keep), "other": _encode(COMPANY, other),
         "domains": [[d["id"], d["company_id"], d["domain"]] for d in domains],
         "participants": _links(session, PARTICIPANT.c.company_id, [other["id"]]),
+        # participants written later are the ones that may follow their domain back to the other company
+        "last_participant_id": session.scalar(select(func.max(PARTICIPANT.c.id))) or 0,
     }
     session.execute(update(DOMAIN).where(DOMAIN.c.company_id == other["id"]).values(company_id=keep["id"]))
     session.execute(update(PARTICIPANT).where(PARTICIPANT.c.company_id == other["id"]).values(company_id=keep["id"]))
@@ -337,11 +340,13 @@ def _unmerge_companies(session: Session, snapshot: dict, log: MergeLog) -> int:
     before = {tuple(row[:3]) for row in snapshot["participants"]}
     contacts_of_other = set(session.scalars(select(CONTACT.c.id).where(CONTACT.c.company_id == other)))
     restored, followed = [], 0
-    for key in _links(session, PARTICIPANT.c.company_id, [keep]):
+    last = snapshot.get("last_participant_id", 0)
+    for participant_id, *key in _links(session, PARTICIPANT.c.company_id, [keep], with_id=True):
         if tuple(key[:3]) in before:
             restored.append(_link_row(key, key[3], key[4], other, key[6]))
-        elif (key[6] == "domain" and registrable_domain(key[1].rpartition("@")[2]) in other_domains) or (
-                key[6] in _VIA_CONTACT and key[3] in contacts_of_other):
+        elif participant_id > last and (
+                (key[6] == "domain" and registrable_domain(key[1].rpartition("@")[2]) in other_domains)
+                or (key[6] in _VIA_CONTACT and key[3] in contacts_of_other)):
             restored.append(_link_row(key, key[3], key[4], other, key[6]))
             followed += 1
     _set_links(session, restored)

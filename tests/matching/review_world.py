@@ -85,3 +85,27 @@ class World:
 
     def close(self) -> None:
         self.service.close()
+
+
+CSV_HEAD = "nom;prénom;email;société;téléphone;fonction;statut\n"
+
+
+def import_csv(world: World, lines: str) -> dict:
+    """Import a contacts.csv (French headers) through the service, as `crm-agent contacts import` does."""
+    path = world.tmp / f"contacts{world._n}.csv"
+    world._n += 1
+    path.write_text(CSV_HEAD + lines, encoding="utf-8")
+    return world.service.import_contacts(path)
+
+
+def table_rows(session, skip: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
+    """Every row of every table (but ``skip``), sorted: the whole store, to compare before and after."""
+    from agent.store.base import Base
+
+    out = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in skip:
+            continue
+        rows = session.execute(select(table)).all()
+        out[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return out
