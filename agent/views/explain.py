@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from agent.matching.unknown_queue import why_unlinked
 from agent.store.models import Account, Interaction, Participant, PendingRef, Sighting, SkippedItem, SyncTarget
 from agent.store.models_crm import Company, Contact
 
@@ -17,6 +18,13 @@ _REASON_TEXT = {
     "reply-inherited": "a reply in a thread already linked to this record",
     "manual": "linked by hand",
     "created": "the contact was created from this participant (account policy)",
+}
+# A company link's own words where they differ from a contact link's.
+_COMPANY_REASON_TEXT = {
+    **_REASON_TEXT,
+    "created": "the company was created from this address's domain (account policy)",
+    "reply-inherited": "a reply in a thread already linked to this company",
+    "manual": "linked by hand (attached to the company in review)",
 }
 
 _IDENTITY_TEXT = {
@@ -84,6 +92,7 @@ def _explain_interaction(session: Session, interaction: Interaction, zone: ZoneI
         .join(SyncTarget, SyncTarget.id == Sighting.target_id).join(Account, Account.id == SyncTarget.account_id)
         .where(Sighting.interaction_id == interaction.id).order_by(Sighting.id)
     ).all()
+    unlinked = why_unlinked(session, {p.address for p in participants if not p.is_internal and not p.contact_id})
     links = []
     for p in participants:
         entry = {"address": p.address, "name": p.name, "role": p.role, "internal": p.is_internal}
@@ -94,9 +103,12 @@ def _explain_interaction(session: Session, interaction: Interaction, zone: ZoneI
                                 "why": _REASON_TEXT.get(p.contact_reason or "", p.contact_reason)}
         if p.company_id:
             entry["company"] = {"id": p.company_id, "name": companies.get(p.company_id, ""), "reason": p.company_reason,
-                                "why": _REASON_TEXT.get(p.company_reason or "", p.company_reason)
-                                if p.company_reason != p.contact_reason else "the contact belongs to this company"}
-        if not p.is_internal and not p.contact_id and not p.company_id:
+                                "why": _COMPANY_REASON_TEXT.get(p.company_reason or "", p.company_reason)
+                                if p.company_reason != p.contact_reason or not p.contact_id
+                                else "the contact belongs to this company"}
+        if not p.is_internal and not p.contact_id and p.address in unlinked:
+            entry["why"] = unlinked[p.address]
+        elif not p.is_internal and not p.contact_id and not p.company_id:
             entry["why"] = "no contact has this address and no company has its domain"
         if p.partstat:
             entry["partstat"] = p.partstat
