@@ -35,8 +35,8 @@ def _said(data: dict) -> None:
 def register(app: typer.Typer) -> None:
     review_app = typer.Typer(help="Review queues: unknown addresses, possible duplicates, the merge log.",
                              no_args_is_help=True)
-    unknown_app = typer.Typer(help="Unknown external addresses: list them, or accept / attach / ignore / blocklist one.",
-                              invoke_without_command=True)
+    unknown_app = typer.Typer(help="Unknown external addresses: list them, or accept / attach / ignore / "
+                                   "blocklist one.", invoke_without_command=True)
     duplicates_app = typer.Typer(help="Possible duplicates: list them side by side, merge, or mark not-duplicate.",
                                  invoke_without_command=True)
     companies_app = typer.Typer(help="Companies: list, and one company's page.", no_args_is_help=True)
@@ -153,7 +153,8 @@ def register(app: typer.Typer) -> None:
 
     @companies_app.command("list")
     def companies_list(ctx: typer.Context,
-                       search: Annotated[str | None, typer.Option("--search", "-s", help="Part of a name or domain.")] = None,
+                       search: Annotated[str | None, typer.Option("--search", "-s",
+                                                                  help="Part of a name or domain.")] = None,
                        limit: Annotated[int, typer.Option(min=1)] = 200,
                        json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """Companies with their domains, contacts and interactions."""

@@ -162,7 +162,8 @@ def _create(batch, pending, decided, patterns) -> None:
         company_id = next((p.company_id for p in people if p.company_id is not None), None)
         company_made = False
         if company_id is None:
-            company_id, company_made = unknown_queue.company_for_domain(session, domain, now, create=True, source="auto")
+            company_id, company_made = unknown_queue.company_for_domain(session, domain, now, create=True,
+                                                                        source="auto")
             if company_made:
                 new_domains[domain] = company_id
         contact_id = None

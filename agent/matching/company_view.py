@@ -44,7 +44,8 @@ def list_companies(session: Session, *, search: str | None = None, limit: int = 
     interactions: dict[int, tuple[int, object]] = {}
     if ids:
         contacts = {cid: n for cid, n in session.execute(
-            select(Contact.company_id, func.count()).where(Contact.company_id.in_(ids), Contact.merged_into_id.is_(None))
+            select(Contact.company_id, func.count())
+            .where(Contact.company_id.in_(ids), Contact.merged_into_id.is_(None))
             .group_by(Contact.company_id))}
         for cid, n, last in session.execute(
                 select(Participant.company_id, func.count(func.distinct(Participant.interaction_id)),
@@ -71,9 +72,9 @@ def company_page(session: Session, ref: str, zone: ZoneInfo, *, limit: int = 200
                                     .order_by(func.lower(Contact.display_name), Contact.id)))
     stmt = select(Interaction).where(Interaction.id.in_(
         select(Participant.interaction_id).where(Participant.company_id == company.id)))
+    active_merge = (MergeLog.other_id == Company.id) & (MergeLog.kind == "company") & MergeLog.undone_at.is_(None)
     merged_from = [{"id": row_id, "name": name, "merge_id": merge_id} for row_id, name, merge_id in session.execute(
-        select(Company.id, Company.name, MergeLog.id).join(MergeLog, (MergeLog.other_id == Company.id)
-                                                           & (MergeLog.kind == "company") & MergeLog.undone_at.is_(None))
+        select(Company.id, Company.name, MergeLog.id).join(MergeLog, active_merge)
         .where(Company.merged_into_id == company.id))]
     return {
         "company": company_summary(company, _domains(session, [company.id]).get(company.id, [])),

@@ -62,7 +62,7 @@ def company_records(session: Session, region: str = "FR") -> list[CompanyRecord]
 
 
 def _comparable_name(name: str, domains: Iterable[str]) -> str:
-    """A company named after its domain (made from mail) compares by the domain's words: ``acme-btp.fr`` -> ``acme btp``."""
+    """A company named after its domain (made from mail) compares by its words: ``acme-btp.fr`` -> ``acme btp``."""
     if name in domains:
         return name.rsplit(".", 1)[0].replace("-", " ").replace(".", " ")
     return name

@@ -118,8 +118,8 @@ def _set_links(session: Session, rows: Iterable[dict]) -> None:
     if not rows:
         return
     stmt = (update(PARTICIPANT)
-            .where(PARTICIPANT.c.interaction_id == bindparam("k_interaction"), PARTICIPANT.c.address == bindparam("k_address"),
-                   PARTICIPANT.c.role == bindparam("k_role"))
+            .where(PARTICIPANT.c.interaction_id == bindparam("k_interaction"),
+                   PARTICIPANT.c.address == bindparam("k_address"), PARTICIPANT.c.role == bindparam("k_role"))
             .values(contact_id=bindparam("v_contact_id"), contact_reason=bindparam("v_contact_reason"),
                     company_id=bindparam("v_company_id"), company_reason=bindparam("v_company_reason")))
     for part in chunks(rows, 500):

@@ -220,7 +220,8 @@ def _existing_contact(session: Session, address: str) -> int | None:
     return session.scalar(select(ContactAddress.contact_id).where(ContactAddress.address == address))
 
 
-def company_for_domain(session: Session, domain: str | None, now: datetime, *, create: bool, source: str) -> tuple[int | None, bool]:
+def company_for_domain(session: Session, domain: str | None, now: datetime, *, create: bool,
+                       source: str) -> tuple[int | None, bool]:
     """(company id owning ``domain`` — created when asked and missing — , created?)."""
     if not domain:
         return None, False

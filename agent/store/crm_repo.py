@@ -188,7 +188,8 @@ def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), do
     for domain, company_id in by_domain:
         result = session.execute(
             update(Participant)
-            .where(and_(Participant.domain == domain, Participant.is_internal.is_(False), Participant.company_id.is_(None)))
+            .where(and_(Participant.domain == domain, Participant.is_internal.is_(False),
+                        Participant.company_id.is_(None)))
             .values(company_id=company_id, company_reason="domain")
         )
         updated += result.rowcount or 0
@@ -220,7 +221,8 @@ def add_contact_address(session: Session, contact_id: int, raw: str, *, primary:
                                                                  ContactAddress.is_primary.is_(True)))
     session.add(ContactAddress(contact_id=contact_id, address=address, is_primary=primary or has_primary is None))
     session.flush()
-    return {"contact_id": contact_id, "address": address, "relinked": relink_participants(session, contact_ids=[contact_id])}
+    relinked = relink_participants(session, contact_ids=[contact_id])
+    return {"contact_id": contact_id, "address": address, "relinked": relinked}
 
 
 def add_company_domain(session: Session, company_id: int, raw: str) -> dict:

@@ -47,7 +47,7 @@ class ReviewUnknown(Base):
 
 
 class BlockedAddress(Base):
-    """An address (``x@y.fr``) or a domain (``@y.fr``) blocklisted from the review queue: never logged, never created."""
+    """An address (``x@y.fr``) or a domain (``@y.fr``) blocklisted in review: never logged, never created."""
 
     __tablename__ = "blocked_address"
 
@@ -61,7 +61,8 @@ class DuplicateCandidate(Base):
     """A pair the de-duplication scan scored between the review and the merge thresholds (or merged, or refused)."""
 
     __tablename__ = "duplicate_candidate"
-    __table_args__ = (UniqueConstraint("kind", "a_id", "b_id"), Index("ix_duplicate_candidate_kind_status", "kind", "status"))
+    __table_args__ = (UniqueConstraint("kind", "a_id", "b_id"),
+                      Index("ix_duplicate_candidate_kind_status", "kind", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # contact | company
@@ -93,7 +94,8 @@ class MergeLog(Base):
     """One merge of ``other_id`` into ``keep_id``; ``snapshot`` holds everything an undo needs to restore both."""
 
     __tablename__ = "merge_log"
-    __table_args__ = (Index("ix_merge_log_kind_keep_id", "kind", "keep_id"), Index("ix_merge_log_kind_other_id", "kind", "other_id"))
+    __table_args__ = (Index("ix_merge_log_kind_keep_id", "kind", "keep_id"),
+                      Index("ix_merge_log_kind_other_id", "kind", "other_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

@@ -44,8 +44,8 @@ class World:
         self._n += 1
         n = self._n
         mid = f"m{n}@test.atelier-durand.fr" if message_id == "auto" else message_id
-        data = make_message(n, sender=sender, to=to, cc=cc, subject=subject,
-                            message_id=f"<{mid}>" if mid else None, in_reply_to=f"<{in_reply_to}>" if in_reply_to else None,
+        data = make_message(n, sender=sender, to=to, cc=cc, subject=subject, message_id=f"<{mid}>" if mid else None,
+                            in_reply_to=f"<{in_reply_to}>" if in_reply_to else None,
                             date=NOW - timedelta(days=days_ago), body=body)
         self.boxes[box or next(iter(self.boxes))].add(data)
         return mid or ""

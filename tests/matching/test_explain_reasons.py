@@ -96,4 +96,5 @@ def test_the_cli_prints_the_chain(world):
     result = CliRunner().invoke(app, ["--config", str(config), "explain", str(interaction_id)])
     text = " ".join(result.output.split())
     assert result.exit_code == 0
-    assert "lucie@roy-immo.fr → contact #" in text and "(created: the contact was created from this participant" in text
+    assert "lucie@roy-immo.fr → contact #" in text
+    assert "(created: the contact was created from this participant" in text

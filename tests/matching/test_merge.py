@@ -37,7 +37,8 @@ def test_survivorship_most_recent_non_empty_value_and_nothing_dropped():
     assert merged["status"] == "client" and merged["phone"] == "+33639984127"  # the recent record's values
     assert merged["title"] == "Gérante" and merged["company_id"] == 2  # empty there: the other's value
     # the name moves as one unit, from the record that has both halves
-    assert (merged["display_name"], merged["first_name"], merged["last_name"]) == ("Sophie Lemaire", "Sophie", "Lemaire")
+    names = (merged["display_name"], merged["first_name"], merged["last_name"])
+    assert names == ("Sophie Lemaire", "Sophie", "Lemaire")
     assert merged["tags"] == ["vip", "salon"] and merged["notes"] == "rencontrée au salon\n\npréfère le portable"
     assert merged["created_at"] == older["created_at"] and merged["updated_at"] == NOW
     assert survivorship.extra_phones(merged["phone"], [older["phone"], recent["phone"]]) == ["+33465712014"]

@@ -52,14 +52,17 @@ text = st.sampled_from(["", "Sophie", "LEMAIRE", "Jean-Pierre", "Noël", "x"])
 day = st.integers(min_value=0, max_value=30)
 
 company_st = st.fixed_dictionaries({
-    "name": st.sampled_from(["Acme", "ACME SAS", "Boulangerie Lemaire", ""]), "phone": st.sampled_from(["", "+33465712014"]),
+    "name": st.sampled_from(["Acme", "ACME SAS", "Boulangerie Lemaire", ""]),
+    "phone": st.sampled_from(["", "+33465712014"]),
     "city": st.sampled_from(["", "Lyon"]), "siren": st.sampled_from(["", "552120222"]),
     "details": st.sampled_from([{}, {"size": "10"}, {"size": "20", "sector": "bois"}]),
-    "source": st.sampled_from(["import", "auto", "manual"]), "created": day, "updated": day, "domains": st.integers(0, 2),
+    "source": st.sampled_from(["import", "auto", "manual"]), "created": day, "updated": day,
+    "domains": st.integers(0, 2),
 })
 contact_st = st.fixed_dictionaries({
-    "display_name": text, "first_name": text, "last_name": text, "title": text, "status": st.sampled_from(["", "client"]),
-    "phone": st.sampled_from(["", "+33465712014", "+33639984127"]), "tags": st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),
+    "display_name": text, "first_name": text, "last_name": text, "title": text,
+    "status": st.sampled_from(["", "client"]), "phone": st.sampled_from(["", "+33465712014", "+33639984127"]),
+    "tags": st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),
     "notes": st.sampled_from(["", "note un", "note deux"]), "source": st.sampled_from(["import", "auto", "review"]),
     "created": day, "updated": day, "addresses": st.integers(0, 3), "primary": st.booleans(),
     "phones": st.lists(st.sampled_from(["+33465712014", "+33639984127", "+33700000000"]), max_size=2, unique=True),
