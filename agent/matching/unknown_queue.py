@@ -252,7 +252,7 @@ def accept(session: Session, raw: str, now: datetime, *, company_domain, name: s
     created_company = False
     if company_id is not None:
         company_id = _surviving_company(session, company_id).id
-    elif address_kind(address) != "role" or domain:
+    else:  # free mail has no company domain: no company then
         company_id, created_company = company_for_domain(session, domain, now, create=True, source="review")
     contact = Contact(display_name=display, first_name=first, last_name=last, company_id=company_id, source="review",
                       created_at=now, updated_at=now, tags=[])

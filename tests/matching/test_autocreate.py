@@ -45,8 +45,13 @@ def test_verdict_table(participant, direction, policy, options, action, why):
     assert result.action == action and why in result.reason
 
 
-def test_people_we_write_to_become_contacts_and_senders_wait_in_review(tmp_path):
-    world = World(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request) -> str | None:
+    return request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+
+
+def test_people_we_write_to_become_contacts_and_senders_wait_in_review(tmp_path, database):
+    world = World(tmp_path, database=database)
     world.mail(sender=CLAIRE, to="Jean DUPONT <jean.dupont@acme-btp.fr>", subject="Devis n°1", days_ago=5)
     world.mail(sender="Paul Martin <paul@acme-btp.fr>", to=CLAIRE, subject="Question", days_ago=4)
     world.sync()
@@ -62,6 +67,7 @@ def test_people_we_write_to_become_contacts_and_senders_wait_in_review(tmp_path)
     assert (paul["address"], paul["name"], paul["count"], paul["sent"]) == ("paul@acme-btp.fr", "Paul Martin", 1, 0)
     assert paul["suggested_company"] == {"id": company, "name": "acme-btp.fr"}
     assert "received only" in paul["why"]
+    world.close()
 
 
 def test_writing_back_later_creates_the_contact_and_links_the_earlier_mail(tmp_path):
@@ -120,8 +126,8 @@ def test_a_role_address_we_write_to_makes_its_company_not_a_person(tmp_path):
     assert world.review.unknown() == []  # linked to its company: nothing to decide
 
 
-def test_counts_and_dates_are_exact_across_mailboxes_and_reruns(tmp_path):
-    world = World(tmp_path, accounts={"claire": {}, "julien": {}})
+def test_counts_and_dates_are_exact_across_mailboxes_and_reruns(tmp_path, database):
+    world = World(tmp_path, accounts={"claire": {}, "julien": {}}, database=database)
     for box in ("claire", "julien"):  # the same two mails reach both mailboxes
         world._n = 0
         world.mail(sender="Lucie Roy <lucie@roy-immo.fr>", to=CLAIRE, cc=JULIEN, box=box, days_ago=12)
@@ -136,6 +142,7 @@ def test_counts_and_dates_are_exact_across_mailboxes_and_reruns(tmp_path):
     world.sync()
     [lucie] = world.review.unknown()
     assert (lucie["count"], lucie["name"]) == (3, "Lucie R.")
+    world.close()
 
 
 def test_a_reply_from_a_personal_address_inherits_the_threads_company(tmp_path):
