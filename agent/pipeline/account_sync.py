@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from agent.matching.matcher import MatchPolicy
 from agent.pipeline import sync_state
 from agent.pipeline.engine import Progress, TargetReport, TargetSync
 from agent.pipeline.run import PipelineContext
+from agent.records import TargetRef
 from agent.store import sync_repo
 from agent.store.db import Store
 from agent.store.models import Account, SyncTarget
@@ -96,17 +97,22 @@ def sync_account(
     own_connector = connector is None
     connector = connector or make_connector(account, stop=stop, since=since)
     try:
-        try:
-            refs = connector.discover()
-        except (AuthError, TemporaryError) as exc:
-            return [_discovery_failed(store, account, clock, exc, settings.sync.backoff_cap)]
+        refs = _recent_discovery(store, account, clock)
+        if refs is None:
+            try:
+                refs = connector.discover()
+            except (AuthError, TemporaryError) as exc:
+                return [_discovery_failed(store, account, clock, exc, settings.sync.backoff_cap)]
         with store.unit_of_work() as session:
             row, changed = sync_repo.ensure_account(session, account.name, account.kind, config_hash(account), clock.now())
             targets = sync_repo.ensure_targets(session, row, refs, clock.now())
             if changed:
                 for target in targets:
                     sync_state.config_changed(target, clock.now())
-            row.details = {k: v for k, v in row.details.items() if k != "last_error"}
+            details = {k: v for k, v in row.details.items() if k not in ("last_error", "error_kind")}
+            if details.get("targets") != [t.name for t in targets]:
+                details.update(targets=[t.name for t in targets], discovered_at=clock.now().isoformat())
+            row.details = details
             chosen = [t.id for t in targets if not only_due or sync_state.is_due(t, clock.now())]
         engine = TargetSync(
             store, connector, ContextFactory(settings, account, rules=rules, calendar=calendar), clock,
@@ -126,6 +132,29 @@ def sync_account(
     finally:
         if own_connector:
             connector.close()
+
+
+REDISCOVER_AFTER = timedelta(hours=1)
+
+
+def _recent_discovery(store: Store, account, clock: Clock) -> list[TargetRef] | None:
+    """The targets found by the last discovery, if it is recent and the account's settings have not changed since.
+
+    Folder lists rarely change, and listing them is not free: on Dovecot a LIST makes the next SELECT of a big
+    maildir INBOX re-scan it (0.6 ms -> 115 ms for 20,000 messages), which made a no-change sync O(n).
+    """
+    with store.read() as session:
+        row = session.scalar(select(Account).where(Account.name == account.name))
+        if row is None or row.config_hash != config_hash(account):
+            return None
+        names = (row.details or {}).get("targets")
+        stamp = (row.details or {}).get("discovered_at")
+        if not names or not stamp or clock.now() - datetime.fromisoformat(stamp) > REDISCOVER_AFTER:
+            return None
+        rows = {t.name: t for t in session.scalars(select(SyncTarget).where(SyncTarget.account_id == row.id))}
+        if any(name not in rows for name in names):
+            return None
+        return [sync_repo.target_ref(rows[name], account.name) for name in names]
 
 
 def _discovery_failed(store: Store, account, clock: Clock, exc: Exception, cap: timedelta) -> TargetReport:
