@@ -116,8 +116,15 @@ class Daemon:
             if meetings is not None:
                 meetings.refresh_windows(now)
 
+        def duplicates(now) -> None:  # merges above merge_threshold, queues the rest for review (every merge undoable)
+            review = service.feature("review")
+            if review is not None:
+                result = review.find_duplicates(auto_merge=True)
+                log.info("duplicate scan: companies %s, contacts %s", result.get("company"), result.get("contact"))
+
         self.jobs = [PeriodicJob("timers", timers, self.timer_interval, self.stop, clock),
-                     PeriodicJob("calendar-windows", calendar_windows, 6 * 3600, self.stop, clock)]
+                     PeriodicJob("calendar-windows", calendar_windows, 6 * 3600, self.stop, clock),
+                     PeriodicJob("duplicates", duplicates, 24 * 3600, self.stop, clock)]
         meetings = service.feature("meetings")
         if meetings is not None and self.settings.dropfolder is not None:
             self.jobs.append(threading.Thread(target=meetings.watch, args=(self.stop,), name="dropfolder", daemon=True))
