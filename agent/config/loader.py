@@ -116,7 +116,7 @@ def _siblings(loc: tuple[Any, ...]) -> list[str]:
     from agent.config import settings as st
 
     models = [st.Settings, st.SyncSettings, st.MatchingSettings, st.SmtpSettings, st.WebSettings,
-              st.DropFolderSettings, *st.ACCOUNT_MODELS]
+              st.DropFolderSettings, st.RulesEngineSettings, *st.ACCOUNT_MODELS]
     names: set[str] = set()
     parent = [p for p in loc[:-1] if isinstance(p, str)]
     for model in models:

@@ -102,6 +102,19 @@ class WebSettings(Strict):
     enabled: bool = True
 
 
+class RulesEngineSettings(Strict):
+    manager_address: str = ""  # who "manager" means in rule actions (alerts, reports)
+    manager_name: str = ""
+    grace: Duration = timedelta(days=7)  # a timer later than this when claimed is marked missed, not fired
+    lease: Duration = timedelta(minutes=5)  # a claimed timer or outbox row is another worker's after this
+    claim_limit: int = Field(default=200, ge=1, le=10000)  # due timers claimed per tick
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff: Duration = timedelta(minutes=1)
+    outbox_backoff_cap: Duration = timedelta(hours=1)
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    smtp_timeout: float = Field(default=30.0, gt=0)
+
+
 class DropFolderSettings(Strict):
     path: Path
     settle: Duration = timedelta(seconds=2)  # a file unchanged this long is complete
@@ -129,6 +142,7 @@ class Settings(Strict):
     web: WebSettings = WebSettings()
     dropfolder: DropFolderSettings | None = None
     rules: list[dict[str, Any]] = []  # checked by agent.rules.spec
+    rules_engine: RulesEngineSettings = RulesEngineSettings()
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("timezone")
