@@ -34,5 +34,6 @@ def setup(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("imapclient", "exchangelib", "httpx", "watchdog", "uvicorn.access", "caldav", "niquests", "urllib3"):
+    for noisy in ("imapclient", "exchangelib", "httpx", "watchdog", "uvicorn.access", "caldav", "niquests", "urllib3",
+                  "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
