@@ -151,7 +151,7 @@ class AccountWorker(threading.Thread):
             except AgentError as exc:  # connection lost, or credentials refused on the IDLE connection
                 log.warning("account %s: IDLE: %s", self.account.name, exc.message)
                 self._close()
-                delay = min(delay, 30)
+                delay = min(delay, 5)  # reconnect soon; if the server stays away, the pass records a back-off
         self._sleep(delay)
 
     def _can_idle(self) -> bool:

@@ -167,3 +167,16 @@ def test_a_stage_left_busy_by_a_dead_process_is_reset_at_start_up(tmp_path, dove
     daemon = Daemon(settings, web=False)
     assert daemon.reset_stale_stages() == 1
     daemon.service.close()
+
+
+def test_an_imap_restart_during_idle_neither_spins_nor_loses_mail(tmp_path, dovecot, imap_user, daemon_factory):
+    dovecot.multiappend(imap_user, "INBOX", bulk(2))
+    daemon = daemon_factory(write_config(tmp_path, dovecot, imap_user))
+    wait_until(lambda: counts(tmp_path / "crm.db")[0] == 2, 20)
+    wait_until(lambda: daemon.workers[0].connector is not None and daemon.workers[0].connector._idle is not None, 10)
+    dovecot.restart()
+    cpu = time.process_time()
+    time.sleep(3)
+    assert time.process_time() - cpu < 1.0  # a dead IDLE connection once made the worker spin at 100 % CPU
+    dovecot.multiappend(imap_user, "INBOX", bulk(1, start=700))
+    wait_until(lambda: counts(tmp_path / "crm.db")[0] == 3, 20)

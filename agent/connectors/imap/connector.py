@@ -223,15 +223,22 @@ class ImapConnector:
                     self.stop.wait(timeout)
                     return True
                 self._idle.idle()
+                quick_empty = 0
                 try:
                     while not self.stop.is_set():
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             return False
                         # short checks so a stop request is noticed within a second
-                        responses = self._idle.idle_check(timeout=min(1.0, remaining))
+                        wait = min(1.0, remaining)
+                        started = time.monotonic()
+                        responses = self._idle.idle_check(timeout=wait)
                         if any(len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED") for r in responses):
                             return True
+                        # imapclient swallows EOF and returns nothing at once: a closed connection would spin here
+                        quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < wait / 2 else 0
+                        if quick_empty >= 3:
+                            raise TemporaryError(f"{self._where}: IDLE connection closed by the server")
                     return False
                 finally:
                     self._idle.idle_done()
