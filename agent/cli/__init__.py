@@ -1,0 +1,1 @@
+"""The crm-agent command line: thin typer shells over AgentService."""

@@ -1,0 +1,1 @@
+"""Matching participants to contacts and companies, and de-duplicating both."""

@@ -1,0 +1,1 @@
+"""Rules: what they say (spec, conditions, delays, templates) and the engine that arms and fires them."""

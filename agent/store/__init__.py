@@ -1,0 +1,1 @@
+"""The CRM store: SQLAlchemy models, repositories and migrations (SQLite or PostgreSQL)."""
