@@ -126,4 +126,5 @@ def show_explanation(data: dict) -> None:
     for r in data["repairs"]:
         console.print(f"  repaired while parsing: {r}", markup=False)
     for r in data.get("rules", []):
-        console.print(f"  rule: {r}", markup=False)
+        text = r.get("text") or ", ".join(f"{k}={v}" for k, v in r.items()) if isinstance(r, dict) else str(r)
+        console.print(f"  rule: {text}", markup=False)

@@ -90,5 +90,7 @@ def _show_status(result: dict) -> None:
                   f"{totals['contacts']} contacts, {totals['companies']} companies, {totals['skipped']} skipped items", markup=False)
     for problem in result["problems"]:
         console.print(f"problem: {problem}", markup=False)
+    for warning in result.get("warnings", []):
+        console.print(f"warning: {warning}", markup=False)
 
 
