@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.config.settings import Settings
 from agent.errors import UserError
-from agent.secrets import Secret
+from agent.config.loader import iter_secrets
 
 
 def check_settings(settings: Settings) -> dict:
@@ -12,22 +12,14 @@ def check_settings(settings: Settings) -> dict:
     accounts = []
     for index, account in enumerate(settings.accounts):
         accounts.append({"name": account.name, "kind": account.kind})
-        for field in ("password", "oauth2_token", "client_secret"):
-            secret = getattr(account, field, None)
-            if isinstance(secret, Secret):
-                try:
-                    secret.reveal()
-                except UserError as exc:
-                    problems.append(exc.message)
         path = getattr(account, "path", None)
         if path is not None and not path.exists():
             problems.append(f"accounts[{index}].path: {path} does not exist")
-    for label, secret in (("smtp.password", settings.smtp.password if settings.smtp else None), ("web.token", settings.web.token)):
-        if isinstance(secret, Secret):
-            try:
-                secret.reveal()
-            except UserError as exc:
-                problems.append(exc.message)
+    for _, secret in iter_secrets(settings):
+        try:
+            secret.reveal()
+        except UserError as exc:
+            problems.append(exc.message)
     if settings.web.bind not in ("127.0.0.1", "localhost", "::1") and settings.web.token is None:
         problems.append(f"web.token: required when web.bind is {settings.web.bind!r} (not loopback)")
     return {"source": str(settings.source or "(built-in defaults)"), "ok": not problems, "problems": problems,

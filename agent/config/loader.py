@@ -132,14 +132,24 @@ def _did_you_mean(name: str, candidates: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def iter_secrets(value, path: str = ""):
+    """Every Secret inside a settings model, with its key path (``accounts[1].oauth.client_secret``)."""
+    from pydantic import BaseModel
+
+    if isinstance(value, Secret):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from iter_secrets(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from iter_secrets(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_secrets(item, f"{path}.{key}")
+
+
 def _label_secrets(settings: Settings) -> None:
     """Give every Secret its key path, so a failed lookup names the key."""
-    for index, account in enumerate(settings.accounts):
-        for field in ("password", "oauth2_token", "client_secret"):
-            secret = getattr(account, field, None)
-            if isinstance(secret, Secret):
-                secret.bind_key_path(f"accounts[{index}].{field}")
-    if settings.smtp and isinstance(settings.smtp.password, Secret):
-        settings.smtp.password.bind_key_path("smtp.password")
-    if isinstance(settings.web.token, Secret):
-        settings.web.token.bind_key_path("web.token")
+    for path, secret in iter_secrets(settings):
+        secret.bind_key_path(path)
