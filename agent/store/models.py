@@ -129,7 +129,8 @@ class Participant(Base):
     __table_args__ = (UniqueConstraint("interaction_id", "address", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    interaction_id: Mapped[int] = mapped_column(ForeignKey("interaction.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (interaction_id, address, role) serves look-ups by interaction
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interaction.id", ondelete="CASCADE"))
     address: Mapped[str] = mapped_column(String(320), index=True)
     domain: Mapped[str] = mapped_column(String(253), default="", index=True)  # registrable domain, for re-matching
     name: Mapped[str] = mapped_column(String(256), default="")

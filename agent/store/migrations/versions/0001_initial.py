@@ -169,7 +169,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_participant_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participant_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participant_domain'), ['domain'], unique=False)
-        batch_op.create_index(batch_op.f('ix_participant_interaction_id'), ['interaction_id'], unique=False)
 
     op.create_table('pending_ref',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,7 +242,6 @@ def downgrade() -> None:
 
     op.drop_table('pending_ref')
     with op.batch_alter_table('participant', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_participant_interaction_id'))
         batch_op.drop_index(batch_op.f('ix_participant_domain'))
         batch_op.drop_index(batch_op.f('ix_participant_contact_id'))
         batch_op.drop_index(batch_op.f('ix_participant_company_id'))
