@@ -10,6 +10,10 @@ from agent.matching.domains import registrable_domain
 from agent.records import MatchReason, ParticipantDraft
 
 
+_UNSEEN = object()
+_DOMAIN_MEMORY = 1 << 16
+
+
 @dataclass(frozen=True, slots=True)
 class ContactHit:
     """What the store knows of an address: its contact, whether it is the primary address, the contact's company."""
@@ -25,6 +29,8 @@ class MatchPolicy:
     own_addresses: frozenset[str] = frozenset()
     alias_rules: AliasRules = field(default_factory=AliasRules)
     is_free_mail: Callable[[str], bool] = lambda domain: False
+    # a batch asks for the same few hundred domains thousands of times (lookup, then linking): remember the answers
+    _company_domains: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def is_internal(self, address: str) -> bool:
         if address in self.own_addresses:
@@ -36,9 +42,16 @@ class MatchPolicy:
 
     def company_domain(self, address: str) -> str | None:
         """The registrable domain that may identify a company, or None for free mail and odd domains."""
-        domain = registrable_domain(address.rpartition("@")[2])
+        host = address.rpartition("@")[2]
+        known = self._company_domains.get(host, _UNSEEN)
+        if known is not _UNSEEN:
+            return known
+        domain = registrable_domain(host)
         if domain is None or self.is_free_mail(domain) or domain in self.own_domains:
-            return None
+            domain = None
+        if len(self._company_domains) >= _DOMAIN_MEMORY:
+            self._company_domains.clear()
+        self._company_domains[host] = domain
         return domain
 
 

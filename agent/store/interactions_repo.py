@@ -17,7 +17,7 @@ from agent.matching.domains import registrable_domain
 from agent.records import InteractionDraft
 from agent.store.models import Interaction, Participant, Sighting, SkippedItem
 from agent.store.models_crm import CompanyDomain, Contact, ContactAddress
-from agent.store.sql import bulk_insert, chunks, dialect_insert, one_of
+from agent.store.sql import bulk_insert, chunks, dialect_insert, lookup_slice, one_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,28 +227,22 @@ class AddressHit:
 
 
 def lookup_addresses(session: Session, addresses: Iterable[str]) -> dict[str, AddressHit]:
-    """Contacts owning these addresses. Two index lookups rather than a join: on PostgreSQL the join was planned as
-    a sequential scan of every contact for each batch."""
-    rows: list[tuple[str, int, bool]] = []
+    """Live contacts owning these addresses, with their company: one indexed join per slice of addresses."""
+    found: dict[str, AddressHit] = {}
     addresses = list(addresses)
-    for part in chunks(addresses, 500):
-        rows.extend(session.execute(
-            select(ContactAddress.address, ContactAddress.contact_id, ContactAddress.is_primary)
-            .where(one_of(session, ContactAddress.address, part))
-        ).all())
-    contacts: dict[int, int | None] = {}
-    ids = sorted({contact_id for _, contact_id, _ in rows})
-    for part in chunks(ids, 500):
-        contacts.update(session.execute(
-            select(Contact.id, Contact.company_id).where(one_of(session, Contact.id, part), Contact.merged_into_id.is_(None))
-        ).all())
-    return {address: AddressHit(contact_id, is_primary, contacts[contact_id])
-            for address, contact_id, is_primary in rows if contact_id in contacts}
+    for part in chunks(addresses, lookup_slice(session)):
+        found.update((address, AddressHit(contact_id, is_primary, company_id))
+                     for address, contact_id, is_primary, company_id in session.execute(
+            select(ContactAddress.address, ContactAddress.contact_id, ContactAddress.is_primary, Contact.company_id)
+            .join(Contact, Contact.id == ContactAddress.contact_id)
+            .where(one_of(session, ContactAddress.address, part), Contact.merged_into_id.is_(None))
+        ))
+    return found
 
 
 def lookup_domains(session: Session, domains: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     domains = list(domains)
-    for part in chunks(domains, 500):
+    for part in chunks(domains, lookup_slice(session)):
         found.update(session.execute(select(CompanyDomain.domain, CompanyDomain.company_id).where(one_of(session, CompanyDomain.domain, part))).all())
     return found

