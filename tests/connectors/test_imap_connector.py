@@ -132,3 +132,26 @@ def test_uid_sets_compact_and_expand():
     assert compact([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10"
     assert expand("1:3,7,9:10") == {1, 2, 3, 7, 9, 10}
     assert compact([]) == "" and expand("") == set()
+
+
+def test_a_paged_full_listing_opens_the_folder_once_and_mail_arriving_meanwhile_is_listed_once(dovecot, imap_user):
+    # Dovecot re-scans a maildir on every EXAMINE: one per page made a big first sync quadratic
+    dovecot.write_messages(imap_user, "INBOX", bulk(25))
+    conn = ImapConnector(imap_account(dovecot, imap_user))
+    target = TargetRef("imap", "INBOX")
+    examined: list[str] = []
+    examine = conn._examine
+    conn._examine = lambda folder: examined.append(folder) or examine(folder)
+    try:
+        first = conn.list_changes(target, "", limit=10)
+        dovecot.multiappend(imap_user, "INBOX", bulk(2, start=100))  # arrives during the listing
+        upserts, _, cursor, _ = list_all(conn, target, first.next_cursor, limit=10)
+        listed = [*first.upserts, *upserts]
+        assert examined == ["INBOX"]
+        assert len(listed) == 27 and len({r.location for r in listed}) == 27
+        # the cursor may hold the UIDNEXT of the listing's start: the next sync finds nothing, then settles
+        again, deletes, settled, _ = list_all(conn, target, cursor)
+        assert again == [] and deletes == []
+        assert list_all(conn, target, settled) == ([], [], settled, False)
+    finally:
+        conn.close()

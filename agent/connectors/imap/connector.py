@@ -126,6 +126,12 @@ class ImapConnector:
         return self._call(f"listing {target.name}", lambda: self._list(target, state, limit))
 
     def _list(self, target: TargetRef, state: ImapCursor | None, limit: int) -> ChangeSet:
+        if state is not None and state.listing and state.listing_uidnext and self._selected == target.name:
+            # the next page of a full listing on the folder this session holds open, whose UIDVALIDITY cannot
+            # change under it: a re-EXAMINE would make Dovecot re-scan the whole maildir for every page
+            self._conn().noop()
+            return self._list_full(target, state, state.uidvalidity, state.start_modseq, state.listing_uidnext,
+                                   exists=1, limit=limit)
         info = self._examine(target.name)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         modseq = int(info.get(b"HIGHESTMODSEQ", 0) or 0)
@@ -177,6 +183,7 @@ class ImapConnector:
             uids=compact(known),
             listing=more,
             start_modseq=start_modseq if more else 0,
+            listing_uidnext=uidnext if more else 0,
         )
         refs = tuple(ItemRef(self._location(target, uidvalidity, uid), str(uid)) for uid in page if uid in wanted)
         return ChangeSet(refs, (), next_state.to_json(), more=more, is_full=True)

@@ -46,3 +46,4 @@ class ImapCursor(CursorCodec):
     uids: str = ""  # compact set of UIDs <= last_uid present at the last listing
     listing: bool = False
     start_modseq: int = 0  # HIGHESTMODSEQ when the current full listing began
+    listing_uidnext: int = 0  # UIDNEXT at the latest EXAMINE of the current full listing
