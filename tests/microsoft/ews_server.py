@@ -14,7 +14,9 @@ from Microsoft's EWS reference and driven through the real exchangelib code path
 - ``busy(back_off_ms)`` makes the next request a SOAP fault ``ErrorServerBusy`` with ``BackOffMilliseconds``;
 - any other operation answers a SOAP fault, so a request this server does not know fails loudly.
 
-Authentication: HTTP Basic against ``users``, or a Bearer token the IdentityServer issued.
+Authentication: HTTP Basic against ``users``, a Bearer token the IdentityServer issued, or, with ``ntlm=True``,
+NTLM as IIS does it: the three-message handshake on one keep-alive connection (pyspnego is the acceptor, reading
+the users from ``$NTLM_USER_FILE``), after which that connection stays authenticated.
 """
 
 from __future__ import annotations
@@ -46,11 +48,15 @@ XML = {"Content-Type": "text/xml; charset=utf-8"}
 class EwsServer(ProtocolServer):
     name = "ews-server"
 
-    def __init__(self, mailbox: Mailbox, *, users: dict[str, str] | None = None, identity=None, cert=None) -> None:
+    def __init__(self, mailbox: Mailbox, *, users: dict[str, str] | None = None, identity=None, cert=None,
+                 ntlm: bool = False) -> None:
         super().__init__(cert=cert)
         self.mailbox = mailbox
         self.users = dict(users or {})
         self.identity = identity
+        self.ntlm = ntlm
+        self.ntlm_contexts: dict[int, object] = {}  # connection -> handshake in progress
+        self.ntlm_users: dict[int, str] = {}  # connection -> the user it authenticated
         self.states: dict[str, dict] = {}
         self.operations: list[str] = []
 
@@ -75,7 +81,11 @@ class EwsServer(ProtocolServer):
     def handle(self, request: Request) -> Response:
         if request.method != "POST" or request.path.lower() != "/ews/exchange.asmx":
             return Response(404, b"not found")
-        if not self._authorized(request.headers.get("authorization", "")):
+        if self.ntlm:
+            challenge = self._ntlm_step(request)
+            if challenge is not None:
+                return challenge
+        elif not self._authorized(request.headers.get("authorization", "")):
             return Response(401, b"", {"WWW-Authenticate": 'Basic realm="127.0.0.1"'})
         body = etree.fromstring(request.body).find(f"{{{x.SOAP}}}Body")
         operation = body[0]
@@ -89,6 +99,33 @@ class EwsServer(ProtocolServer):
             )
         with self.mailbox.lock:
             return Response(200, handler(operation), XML)
+
+    def _ntlm_step(self, request: Request) -> Response | None:
+        """None once the request's connection is authenticated; else the 401 that carries the handshake on."""
+        import spnego
+
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        with self.lock:
+            if scheme.lower() != "ntlm":
+                if request.connection in self.ntlm_users:
+                    return None
+                return Response(401, b"", {"WWW-Authenticate": "NTLM"})
+            message = base64.b64decode(token)
+            if message.startswith(b"NTLMSSP\x00\x01"):  # a Negotiate message starts a new handshake
+                self.ntlm_contexts[request.connection] = spnego.server(protocol="ntlm")
+            context = self.ntlm_contexts.get(request.connection)
+            if context is None:
+                return Response(401, b"", {"WWW-Authenticate": "NTLM"})
+            try:
+                answer = context.step(message)
+            except spnego.exceptions.SpnegoError:
+                del self.ntlm_contexts[request.connection]
+                return Response(401, b"", {"WWW-Authenticate": "NTLM"})
+            if not context.complete:
+                return Response(401, b"", {"WWW-Authenticate": "NTLM " + base64.b64encode(answer).decode()})
+            del self.ntlm_contexts[request.connection]
+            self.ntlm_users[request.connection] = context.client_principal
+            return None
 
     def _authorized(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")

@@ -7,6 +7,7 @@ requests (throttling, outages) without any sleeping.
 
 from __future__ import annotations
 
+import itertools
 import json
 import ssl
 import threading
@@ -27,6 +28,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     raw_path: str = ""
+    connection: int = 0  # which TCP connection carried it (NTLM authenticates a connection, not a request)
 
     def form(self) -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()}
@@ -84,8 +86,14 @@ class ProtocolServer:
     def start(self) -> ProtocolServer:
         owner = self
 
+        connections = itertools.count(1)
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection_number = next(connections)
 
             def log_message(self, *args: Any) -> None:  # quiet: the request list is the log
                 pass
@@ -101,6 +109,7 @@ class ProtocolServer:
                     {k.lower(): v for k, v in self.headers.items()},
                     body,
                     self.path,
+                    self.connection_number,
                 )
                 response = owner._dispatch(request)
                 self.send_response(response.status)
