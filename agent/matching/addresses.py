@@ -229,6 +229,14 @@ class AliasRules:
         """The rule of a normalized domain, else the ``'*'`` rule, else None."""
         return self._lookup.get(domain) or self._lookup.get(ANY_DOMAIN)
 
+    def domains_aliasing_to(self, domain: str) -> set[str]:
+        """The domains whose addresses may be written as an alias of an address at ``domain`` (itself included when a
+        rule applies to it): ``'gmail.com'`` -> ``{'gmail.com', 'googlemail.com'}`` under ``gmail()``."""
+        found = {d for d, rule in self._lookup.items() if d != ANY_DOMAIN and (rule.canonical_domain or d) == domain}
+        if self.rule_for(domain) is not None:
+            found.add(domain)
+        return found
+
 
 def canonical_alias(address: str, rules: AliasRules) -> str:
     """``'Jean.Dupont+crm@googlemail.com'`` -> ``'jeandupont@gmail.com'`` under ``AliasRules.gmail()``.

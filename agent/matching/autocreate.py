@@ -183,7 +183,7 @@ def _create(batch, pending, decided, patterns) -> None:
             domain_company = new_domains.get(ctx.policy.company_domain(p.address) or "")
             if domain_company is not None:
                 p.company_id, p.company_reason = domain_company, MatchReason.DOMAIN
-    relink_participants(session, contact_ids=new_contacts, domains=list(new_domains))
+    relink_participants(session, contact_ids=new_contacts, domains=list(new_domains), aliases=ctx.policy.alias_rules)
     unknown_queue.mark_created(session, created, now)
 
 

@@ -174,10 +174,12 @@ class ReviewService:
 
     def add_address(self, contact_id: int, address: str, *, primary: bool = False) -> dict:
         """One more address for a contact; its past interactions are linked at once."""
+        from agent.pipeline.account_sync import match_policy
         from agent.store.crm_repo import add_contact_address
 
         with self.app.store.unit_of_work() as session:
-            return add_contact_address(session, int(contact_id), address, primary=primary)
+            return add_contact_address(session, int(contact_id), address, primary=primary,
+                                       aliases=match_policy(self.app.settings).alias_rules)
 
     def add_domain(self, company: int | str, domain: str) -> dict:
         """One more domain for a company (a URL, ``www.`` or an address will do); past mail on it is linked."""

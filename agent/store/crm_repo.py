@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from agent.errors import UserError
-from agent.matching.addresses import normalize_address
+from agent.matching.addresses import AliasRules, canonical_alias, normalize_address
 from agent.matching.contacts_file import ContactRow
 from agent.matching.domains import registrable_domain
 from agent.matching.matcher import MatchPolicy
@@ -130,7 +130,8 @@ def import_contacts(session: Session, rows: Sequence[ContactRow], policy: MatchP
                 has_primary = True
         session.flush()
         result.contact_ids.append(contact.id)
-    result.relinked = relink_participants(session, contact_ids=result.contact_ids, domains=touched_domains)
+    result.relinked = relink_participants(session, contact_ids=result.contact_ids, domains=touched_domains,
+                                          aliases=policy.alias_rules)
     return result
 
 
@@ -143,14 +144,18 @@ def _existing_contact(session: Session, emails: Sequence[str]) -> Contact | None
     return contact
 
 
-def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), domains: Iterable[str] = ()) -> int:
+def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), domains: Iterable[str] = (),
+                        aliases: AliasRules | None = None) -> int:
     """Re-match stored participants after contacts, addresses or company domains changed — no refetch.
 
     Bounded: only participants carrying one of the contacts' addresses or one of the domains are read, through the
     address and domain indexes, ``RELINK_CHUNK`` keys at a time, and only rows whose link changes are written (one
     executemany per chunk). Manual links are never touched; a contact link replaces a weaker one (created,
     reply-inherited); a company link through the contact replaces a domain or inherited one; a domain link only
-    fills a participant without company. Idempotent: a second call writes nothing. Returns the rows updated.
+    fills a participant without company. With ``aliases`` (the account's alias rules), participants written in an
+    alias form of a contact's address (``jean.dupont+crm@googlemail.com`` for ``jeandupont@gmail.com``) are linked
+    too, as live matching would, but never taken from another contact. Idempotent: a second call writes nothing.
+    Returns the rows updated.
     """
     owners: dict[str, tuple[int, str, int | None]] = {}
     for part in chunks(list(dict.fromkeys(contact_ids)), RELINK_CHUNK):
@@ -163,24 +168,15 @@ def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), do
             owners[address] = (contact_id, "exact" if is_primary else "alias", company_id)
     updated = 0
     for part in chunks(sorted(owners), RELINK_CHUNK):
-        changes = []
-        for pid, address, contact_id, contact_reason, company_id, company_reason in session.execute(
-            select(Participant.id, Participant.address, Participant.contact_id, Participant.contact_reason,
-                   Participant.company_id, Participant.company_reason)
-            .where(Participant.address.in_(part), Participant.is_internal.is_(False))
-        ):
-            owner, reason, owner_company = owners[address]
-            new = [contact_id, contact_reason, company_id, company_reason]
-            if contact_reason != "manual":
-                new[0], new[1] = owner, reason
-            if owner_company is not None and company_reason in (None, "domain", "reply-inherited", "exact", "alias",
-                                                                "created"):
-                new[2], new[3] = owner_company, reason
-            if new != [contact_id, contact_reason, company_id, company_reason]:
-                changes.append({"pid": pid, "c": new[0], "cr": new[1], "k": new[2], "kr": new[3]})
-        if changes:
-            session.execute(_SET_LINKS, changes)
-            updated += len(changes)
+        updated += _link_to_owners(session, Participant.address.in_(part), owners, None)
+    if aliases is not None and owners:
+        scan: set[str] = set()
+        for address in owners:
+            if canonical_alias(address, aliases) == address:  # only a canonical address has alias forms to find
+                scan.update(d for d in map(registrable_domain, aliases.domains_aliasing_to(address.rpartition("@")[2]))
+                            if d)
+        for part in chunks(sorted(scan), RELINK_CHUNK):
+            updated += _link_to_owners(session, Participant.domain.in_(part), owners, aliases)
     by_domain = []
     for part in chunks(sorted(set(d for d in domains if d)), RELINK_CHUNK):
         by_domain.extend(session.execute(select(CompanyDomain.domain, CompanyDomain.company_id)
@@ -196,6 +192,36 @@ def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), do
     return updated
 
 
+def _link_to_owners(session: Session, where, owners: dict[str, tuple[int, str, int | None]],
+                    aliases: AliasRules | None) -> int:
+    """Point the participants ``where`` selects at the contacts owning their address (or, with ``aliases``, the
+    canonical form of it); returns the rows changed."""
+    changes = []
+    for pid, address, contact_id, contact_reason, company_id, company_reason in session.execute(
+        select(Participant.id, Participant.address, Participant.contact_id, Participant.contact_reason,
+               Participant.company_id, Participant.company_reason)
+        .where(where, Participant.is_internal.is_(False))
+    ):
+        if aliases is None:
+            owner, reason, owner_company = owners[address]
+        else:
+            key = canonical_alias(address, aliases)
+            if address in owners or key not in owners or contact_reason not in (None, "reply-inherited"):
+                continue  # an exact owner was handled already; an address with its own contact keeps it
+            (owner, _, owner_company), reason = owners[key], "alias"
+        new = [contact_id, contact_reason, company_id, company_reason]
+        if contact_reason != "manual":
+            new[0], new[1] = owner, reason
+        if owner_company is not None and company_reason in (None, "domain", "reply-inherited", "exact", "alias",
+                                                            "created"):
+            new[2], new[3] = owner_company, reason
+        if new != [contact_id, contact_reason, company_id, company_reason]:
+            changes.append({"pid": pid, "c": new[0], "cr": new[1], "k": new[2], "kr": new[3]})
+    if changes:
+        session.execute(_SET_LINKS, changes)
+    return len(changes)
+
+
 RELINK_CHUNK = 500
 _P = Participant.__table__
 _SET_LINKS = (update(_P).where(_P.c.id == bindparam("pid"))
@@ -203,7 +229,8 @@ _SET_LINKS = (update(_P).where(_P.c.id == bindparam("pid"))
                       company_reason=bindparam("kr")))
 
 
-def add_contact_address(session: Session, contact_id: int, raw: str, *, primary: bool = False) -> dict:
+def add_contact_address(session: Session, contact_id: int, raw: str, *, primary: bool = False,
+                        aliases: AliasRules | None = None) -> dict:
     """Give a contact one more address; stored participants with it are linked at once (alias, or exact)."""
     address = normalize_address(raw)
     if address is None:
@@ -221,7 +248,7 @@ def add_contact_address(session: Session, contact_id: int, raw: str, *, primary:
                                                                  ContactAddress.is_primary.is_(True)))
     session.add(ContactAddress(contact_id=contact_id, address=address, is_primary=primary or has_primary is None))
     session.flush()
-    relinked = relink_participants(session, contact_ids=[contact_id])
+    relinked = relink_participants(session, contact_ids=[contact_id], aliases=aliases)
     return {"contact_id": contact_id, "address": address, "relinked": relinked}
 
 

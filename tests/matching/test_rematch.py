@@ -88,3 +88,34 @@ def test_relinking_many_contacts_is_batched_and_complete(world):
     assert unlinked == 0 and linked == len(range(0, RELINK_CHUNK * 2 + 17, 3))
     with world.service.store.unit_of_work() as s:
         assert relink_participants(s, contact_ids=ids, domains=["client1.fr"]) == 0
+
+
+GMAIL_ALIASES = {"gmail.com": {"plus_addressing": True, "ignore_dots": True},
+                 "googlemail.com": {"plus_addressing": True, "ignore_dots": True, "canonical_domain": "gmail.com"}}
+
+
+def test_re_matching_follows_the_configured_alias_forms_as_live_matching_does(tmp_path):
+    world = World(tmp_path, matching={"create_contacts": "none", "aliases": GMAIL_ALIASES})
+    try:
+        world.mail(sender="Jean <jean.dupont+crm@googlemail.com>", to=CLAIRE, subject="Photos", days_ago=8)
+        world.mail(sender="Jean <Jean.Dupont@gmail.com>", to=CLAIRE, subject="Plans", days_ago=7)
+        world.mail(sender="Julie <julie.dupont@gmail.com>", to=CLAIRE, subject="Autre", days_ago=6)
+        world.sync()
+        result = import_csv(world, "Dupont;Jean;jeandupont@gmail.com;;;;\n")
+        jean = world.contact_of("jeandupont@gmail.com")
+        assert result["relinked"] == 2
+        assert world.links("jean.dupont+crm@googlemail.com")[0][1:3] == (jean.id, "alias")
+        assert world.links("jean.dupont@gmail.com")[0][1:3] == (jean.id, "alias")
+        assert world.links("julie.dupont@gmail.com")[0][1:3] == (None, None)  # same domain, another person
+        # what a mail arriving now gets is what re-matching gave the past ones
+        world.mail(sender="Jean <jean.dupont+devis@gmail.com>", to=CLAIRE, subject="Nouveau", days_ago=1)
+        world.sync()
+        assert world.links("jean.dupont+devis@gmail.com")[0][1:3] == (jean.id, "alias")
+        assert import_csv(world, "Dupont;Jean;jeandupont@gmail.com;;;;\n")["relinked"] == 0  # idempotent
+        # an alias form that is another contact's own address stays theirs
+        import_csv(world, "Dupont;Julie;julie.dupont@gmail.com;;;;\n")
+        julie = world.contact_of("julie.dupont@gmail.com")
+        import_csv(world, "Dupont;Juliette;juliedupont@gmail.com;;;;\n")
+        assert world.links("julie.dupont@gmail.com")[0][1:3] == (julie.id, "exact")
+    finally:
+        world.close()
