@@ -75,6 +75,20 @@ def raw_fetch_rate(server: Dovecot, user: str, count: int) -> float:
     return count / elapsed
 
 
+def raw_session_ms(server: Dovecot, user: str, runs: int = 20) -> float:
+    """Median time of a raw imaplib session that only opens INBOX (connect, LOGIN, EXAMINE, LOGOUT): the server's
+    share of a no-change sync, which opens a fresh session each time."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        conn = imaplib.IMAP4(server.host, server.port)
+        conn.login(user, server.users[user])
+        conn.select("INBOX", readonly=True)
+        conn.logout()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
 DRIVER = r"""
 import json, sys, time
 from agent.config import load_config
@@ -133,6 +147,8 @@ def main() -> None:
         small = run_backfill(base, server, "small@example.org", visibility="subject", noop_runs=20)
         mid = run_backfill(base, server, "mid@example.org", visibility="subject", noop_runs=0)
         snippet = run_backfill(base, server, "big@example.org", visibility="snippet", noop_runs=0)
+        examine_big = raw_session_ms(server, "big@example.org")
+        examine_small = raw_session_ms(server, "small@example.org")
     ours = big["created"] / big["elapsed"]
     noop_big = statistics.median(big["noop_runs"]) * 1000
     noop_small = statistics.median(small["noop_runs"]) * 1000
@@ -145,6 +161,9 @@ def main() -> None:
         (f"no-change sync, {args.messages:,}-msg account (median of 20)", f"{noop_big:.2f} ms", ""),
         (f"no-change sync, {args.small:,}-msg account (median of 20)", f"{noop_small:.2f} ms",
          f"ratio {noop_big / noop_small:.2f} (target ≤ 1.5)"),
+        (f"raw imaplib session opening INBOX (connect, LOGIN, EXAMINE, LOGOUT), {args.messages:,} vs {args.small:,} "
+         "msgs (median of 20)", f"{examine_big:.2f} vs {examine_small:.2f} ms",
+         f"ratio {examine_big / examine_small:.2f}, difference {examine_big - examine_small:.2f} ms"),
         (f"peak RSS, {args.messages:,}-msg backfill", f"{big['maxrss_kb'] / 1024:.0f} MiB", ""),
         (f"peak RSS, {args.rss_small:,}-msg backfill", f"{mid['maxrss_kb'] / 1024:.0f} MiB",
          f"ratio {big['maxrss_kb'] / mid['maxrss_kb']:.2f} (target ≤ 1.3)"),
