@@ -13,9 +13,11 @@ Measures, in one run:
 from __future__ import annotations
 
 import argparse
+import atexit
 import imaplib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -133,6 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="crmb-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     os.chmod(base, 0o755)
+    atexit.register(shutil.rmtree, base, True)  # the fixture is gigabytes in /dev/shm at 100,000 messages
     with Dovecot(base / "imap") as server:
         sizes = {"big": args.messages, "small": args.small, "mid": args.rss_small}
         for name, count in sizes.items():
@@ -172,7 +175,6 @@ def main() -> None:
     print("| measure | value | comparison |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    subprocess.run(["rm", "-rf", str(base)], check=False)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -295,6 +296,8 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+            shutil.rmtree(cluster.root.parent, ignore_errors=True)  # gigabytes in /dev/shm otherwise
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -210,6 +211,7 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+            shutil.rmtree(cluster.root.parent, ignore_errors=True)  # gigabytes in /dev/shm otherwise
 
 
 if __name__ == "__main__":
