@@ -77,7 +77,11 @@ class Interaction(Base):
     """One email or meeting on the timeline, written once per identity key whatever the number of sightings."""
 
     __tablename__ = "interaction"
-    __table_args__ = (Index("ix_interaction_occurred_at_id", "occurred_at", "id"),)
+    __table_args__ = (
+        Index("ix_interaction_occurred_at_id", "occurred_at", "id"),
+        # the meeting.ended check runs after every sync: without it, a scan of every email stored
+        Index("ix_interaction_kind_ends_at", "kind", "ends_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_key: Mapped[str] = mapped_column(String(512), unique=True)

@@ -147,3 +147,14 @@ def test_a_foreign_database_is_refused(tmp_path):
     sqlite3.connect(path).execute("CREATE TABLE invoices (id integer)").connection.commit()
     with pytest.raises(UserError, match="not crm-agent's"):
         Store(f"sqlite:///{path}").prepare()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_declare(store):
+    # a new database is built by the migrations: a model change without its revision would ship a different schema
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from agent.store.base import Base
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
