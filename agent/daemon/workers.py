@@ -149,7 +149,8 @@ class AccountWorker(threading.Thread):
                 self.wake.clear()
                 return
             except AgentError as exc:  # connection lost, or credentials refused on the IDLE connection
-                log.warning("account %s: IDLE: %s", self.account.name, exc.message)
+                where = f"account {self.account.name}"  # connectors name the account themselves; say it once
+                log.warning("%s", exc.message if exc.message.startswith(where) else f"{where}: IDLE: {exc.message}")
                 self._close()
                 delay = min(delay, 5)  # reconnect soon; if the server stays away, the pass records a back-off
         self._sleep(delay)
