@@ -158,3 +158,28 @@ def test_the_migrations_build_exactly_the_schema_the_models_declare(store):
 
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_address_lookups_span_several_slices_and_skip_merged_contacts(store):
+    from agent.store.models_crm import Company, CompanyDomain, Contact, ContactAddress
+
+    with store.unit_of_work() as s:
+        company = Company(name="Acme", created_at=NOW, updated_at=NOW, details={})
+        s.add(company)
+        s.flush()
+        s.add(CompanyDomain(company_id=company.id, domain="acme.fr"))
+        people = [Contact(display_name=n, created_at=NOW, updated_at=NOW, tags=[], company_id=company.id)
+                  for n in ("first", "last", "merged")]
+        s.add_all(people)
+        s.flush()
+        people[2].merged_into_id = people[0].id
+        for person, address in zip(people, ("first@acme.fr", "last@acme.fr", "old@acme.fr"), strict=True):
+            s.add(ContactAddress(contact_id=person.id, address=address, is_primary=True))
+    # more addresses than one slice carries on either backend (500 on SQLite, 5,000 on PostgreSQL)
+    wanted = ["first@acme.fr", *(f"nobody{n}@nowhere.fr" for n in range(6000)), "last@acme.fr", "old@acme.fr"]
+    with store.read() as s:
+        hits = repo.lookup_addresses(s, wanted)
+        domains = repo.lookup_domains(s, [f"d{n}.fr" for n in range(6000)] + ["acme.fr"])
+    assert {a: (h.contact_id, h.is_primary, h.company_id) for a, h in hits.items()} == {
+        "first@acme.fr": (people[0].id, True, company.id), "last@acme.fr": (people[1].id, True, company.id)}
+    assert domains == {"acme.fr": company.id}
