@@ -59,10 +59,10 @@ def lookup_keys(addresses: Iterable[str], policy: MatchPolicy) -> tuple[set[str]
     """The addresses (with their alias forms) and domains a batch must look up."""
     keys: set[str] = set()
     domains: set[str] = set()
+    aliases = policy.alias_rules if policy.alias_rules.by_domain else None  # most configurations have none
     for address in addresses:
         keys.add(address)
-        alias = canonical_alias(address, policy.alias_rules)
-        if alias != address:
+        if aliases is not None and (alias := canonical_alias(address, aliases)) != address:
             keys.add(alias)
         if (domain := policy.company_domain(address)) is not None:
             domains.add(domain)
@@ -76,13 +76,14 @@ def link_participants(
     policy: MatchPolicy,
 ) -> None:
     """Set contact and company links in place. Internal participants are never linked to customer records."""
+    aliases = policy.alias_rules if policy.alias_rules.by_domain else None
     for p in participants:
         if p.is_internal or p.contact_reason is MatchReason.MANUAL:
             continue
         hit = contacts.get(p.address)
         reason = MatchReason.EXACT if hit and hit.is_primary else MatchReason.ALIAS
-        if hit is None:
-            alias = canonical_alias(p.address, policy.alias_rules)
+        if hit is None and aliases is not None:
+            alias = canonical_alias(p.address, aliases)
             hit = contacts.get(alias) if alias != p.address else None
             reason = MatchReason.ALIAS
         if hit is not None:
