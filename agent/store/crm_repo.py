@@ -169,7 +169,7 @@ def relink_participants(session: Session, *, contact_ids: Iterable[int] = (), do
     updated = 0
     for part in chunks(sorted(owners), RELINK_CHUNK):
         updated += _link_to_owners(session, Participant.address.in_(part), owners, None)
-    if aliases is not None and owners:
+    if aliases is not None and aliases.by_domain and owners:
         scan: set[str] = set()
         for address in owners:
             if canonical_alias(address, aliases) == address:  # only a canonical address has alias forms to find
