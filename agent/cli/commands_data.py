@@ -126,5 +126,5 @@ def show_explanation(data: dict) -> None:
     for r in data["repairs"]:
         console.print(f"  repaired while parsing: {r}", markup=False)
     for r in data.get("rules", []):
-        text = r.get("text") or ", ".join(f"{k}={v}" for k, v in r.items()) if isinstance(r, dict) else str(r)
+        text = (r.get("text") or ", ".join(f"{k}={v}" for k, v in r.items())) if isinstance(r, dict) else str(r)
         console.print(f"  rule: {text}", markup=False)

@@ -134,11 +134,12 @@ def settle(batch) -> None:
         if status == "attached" and company_id is not None and p.company_id is None:
             p.company_id, p.company_reason = company_id, MatchReason.MANUAL
     reply_links.inherit(session, drafts, ctx.policy)
-    _create(batch, [(d, p) for d, p in _unlinked(drafts)], decided, patterns)
-    reply_links.inherit(session, drafts, ctx.policy)  # replies to a mail whose contact this batch just created
+    if _create(batch, [(d, p) for d, p in _unlinked(drafts)], decided, patterns):
+        reply_links.inherit(session, drafts, ctx.policy)  # replies to a mail whose contact this batch just created
 
 
-def _create(batch, pending, decided, patterns) -> None:
+def _create(batch, pending, decided, patterns) -> bool:
+    """Create what the account's policy asks for; True when some contact or company link was made."""
     ctx, session, now = batch.ctx, batch.ctx.session, batch.now
     policy, free_mail = account_policy(ctx), _free_mail(ctx)
     wanted: dict[str, tuple[Action, list[ParticipantDraft]]] = {}
@@ -153,7 +154,7 @@ def _create(batch, pending, decided, patterns) -> None:
             action, people = wanted.setdefault(p.address, (v.action, []))
             people.append(p)
     if not wanted:
-        return
+        return False
     created: dict[str, tuple[int | None, int | None]] = {}
     new_contacts: list[int] = []
     new_domains: dict[str, int] = {}
@@ -185,6 +186,7 @@ def _create(batch, pending, decided, patterns) -> None:
                 p.company_id, p.company_reason = domain_company, MatchReason.DOMAIN
     relink_participants(session, contact_ids=new_contacts, domains=list(new_domains), aliases=ctx.policy.alias_rules)
     unknown_queue.mark_created(session, created, now)
+    return True
 
 
 def _contact(session: Session, address: str, people: list[ParticipantDraft], company_id: int | None,

@@ -112,10 +112,11 @@ class Store:
     # ------------------------------------------------------------------ schema
 
     def schema_state(self) -> tuple[str | None, str]:
-        """(current revision or None for an empty database, newest revision this code knows)."""
+        """(current revision or None for an empty database, newest revision this code knows). Read through the
+        reading engine: the writing one takes SQLite's write lock at BEGIN, and a read-only store has no writer."""
         from agent.store.migrate import current_revision, head_revision
 
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return current_revision(conn), head_revision()
 
     def prepare(self) -> None:

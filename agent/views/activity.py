@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from agent.store.models import Interaction
@@ -90,8 +90,6 @@ def review_counts(session: Session) -> dict:
     """How many unknown senders and duplicate pairs wait for a person, counted in SQL (the overview shows only
     the numbers). Same rules as the review queues' listings: an unknown address that became a contact's is no
     longer waiting; a pair is waiting while both records are active and nobody said they differ."""
-    from sqlalchemy import and_, exists
-
     from agent.store.models_crm import Company, Contact, ContactAddress
     from agent.store.models_matching import DuplicateCandidate, NotDuplicate, ReviewUnknown
 

@@ -181,7 +181,7 @@ def read_only_service(settings, *, clock=None):
     for engine in {store.engine, store._reader}:  # noqa: SLF001 - both engines of the store must refuse writes
         event.listen(engine, "connect", _read_only_connection(store.dialect))
     try:
-        current, head = _schema_state(store)
+        current, head = store.schema_state()
     except Exception as exc:  # noqa: BLE001 - any driver error opening the store is a configuration problem
         store.dispose()
         raise UserError(f"database: cannot open {store.url_for_display} read-only: {exc}") from None
@@ -191,14 +191,6 @@ def read_only_service(settings, *, clock=None):
         raise UserError(f"database: {store.url_for_display} is {found}, this crm-agent needs {head}; "
                         "read-only mode never changes the schema: run `crm-agent db upgrade` where the agent runs")
     return AgentService(settings, clock=clock, store=store, prepare=False)
-
-
-def _schema_state(store) -> tuple[str | None, str]:
-    """Like Store.schema_state, through the reading engine (the writing one starts with BEGIN IMMEDIATE)."""
-    from agent.store.migrate import current_revision, head_revision
-
-    with store._reader.connect() as connection:  # noqa: SLF001
-        return current_revision(connection), head_revision()
 
 
 def _require_existing_sqlite(url: str) -> None:

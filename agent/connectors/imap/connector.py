@@ -131,7 +131,7 @@ class ImapConnector:
             # change under it: a re-EXAMINE would make Dovecot re-scan the whole maildir for every page
             self._conn().noop()
             return self._list_full(target, state, state.uidvalidity, state.start_modseq, state.listing_uidnext,
-                                   exists=1, limit=limit)
+                                   exists=None, limit=limit)
         info = self._examine(target.name)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         modseq = int(info.get(b"HIGHESTMODSEQ", 0) or 0)
@@ -168,7 +168,8 @@ class ImapConnector:
     def _list_full(self, target, state, uidvalidity, modseq, uidnext, exists, limit) -> ChangeSet:
         after = state.last_uid if state else 0
         start_modseq = state.start_modseq if state else modseq
-        present = [u for u in (self._uid_search(f"UID {after + 1}:*") if exists else []) if u > after]
+        # exists is None when the folder was not re-opened (a continued listing): search then
+        present = [u for u in (self._uid_search(f"UID {after + 1}:*") if exists != 0 else []) if u > after]
         page, more = present[:limit], len(present) > limit
         wanted = set(page)
         if self.since is not None and page:
