@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
+from _stores import bench_stores
 from agent.config import Settings
 from agent.matching.contacts_file import ContactRow
 from agent.pipeline import stages
@@ -51,7 +48,6 @@ from agent.store.models import Participant
 from agent.store.models_crm import Company, CompanyDomain, Contact, ContactAddress
 from agent.store.sql import dialect_insert
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 OWN = "atelier-durand.fr"
 FREE = ("gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "hotmail.fr")
@@ -273,17 +269,7 @@ def main() -> None:
     parser.add_argument("--pg-random-page-cost", type=float, default=None,
                         help="set PostgreSQL's random_page_cost on the bench databases (1.1 is the usual SSD setting)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-match-"))
-    targets = {"sqlite": lambda name: f"sqlite:///{work / name}.db"}
-    cluster = None
-    if args.postgres:
-        sys.path.insert(0, str(ROOT))
-        from tests.harness.postgres import Postgres
-        from tests.harness.process import make_base_dir
-
-        cluster = Postgres(make_base_dir("bench-pg-") / "pg").start()
-        targets["postgresql"] = cluster.create_database
-    try:
+    with bench_stores("bench-match-", postgres=args.postgres) as targets:
         for backend, make_url in targets.items():
             store = open_store(make_url("match"), backend, args.pg_random_page_cost)
             print(f"[{backend}] match: {bench_match(store, args.contacts, args.messages, args.batch, args.repeat)}",
@@ -293,11 +279,6 @@ def main() -> None:
             print(f"[{backend}] rematch: "
                   f"{bench_rematch(store, args.interactions, args.new_contacts, args.appearances)}", flush=True)
             store.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            shutil.rmtree(cluster.root.parent, ignore_errors=True)  # gigabytes in /dev/shm otherwise
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -31,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from _stores import bench_stores
 from agent.records import Direction, InteractionDraft, ParticipantDraft, Role
 from agent.rules import timers
 from agent.rules.arming import on_new_interactions
@@ -218,17 +216,7 @@ def main() -> None:
     parser.add_argument("--arming", type=int, default=1000)
     parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-timers-"))
-    targets = {"sqlite": lambda name: f"sqlite:///{work / name}.db"}
-    cluster = None
-    if args.postgres:
-        sys.path.insert(0, str(ROOT))
-        from tests.harness.postgres import Postgres
-        from tests.harness.process import make_base_dir
-
-        cluster = Postgres(make_base_dir("bench-pg-") / "pg").start()  # a directory the postgres account can enter
-        targets["postgresql"] = cluster.create_database
-    try:
+    with bench_stores("bench-timers-", postgres=args.postgres) as targets:
         for backend, make_url in targets.items():
             claim = run_on(make_url("claim"), args)["claim"]
             print(f"[{backend}] claim: {claim}", flush=True)
@@ -236,10 +224,6 @@ def main() -> None:
             store.prepare()
             print(f"[{backend}] history: {bench_history(store, args.interactions, args.arming)}", flush=True)
             store.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            shutil.rmtree(cluster.root.parent, ignore_errors=True)  # gigabytes in /dev/shm otherwise
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from agent.clock import FakeClock  # noqa: E402
 from agent.config import Settings  # noqa: E402
 from agent.service import AgentService  # noqa: E402
+from _stores import bench_stores  # noqa: E402
 from agent.store.db import Store  # noqa: E402
 from agent.store.models import Account, Interaction, Participant, Sighting, SyncTarget  # noqa: E402
 from agent.store.models_crm import Company, CompanyDomain, Contact, ContactAddress  # noqa: E402
@@ -196,22 +195,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    targets = {"sqlite": lambda name: f"sqlite:///{work / name}.db"}
-    cluster = None
-    if args.postgres:
-        from tests.harness.postgres import Postgres
-        from tests.harness.process import make_base_dir
-
-        cluster = Postgres(make_base_dir("bench-pg-") / "pg").start()
-        targets["postgresql"] = cluster.create_database
-    try:
+    with bench_stores("bench-web-", postgres=args.postgres) as targets:
         for backend, make_url in targets.items():
             print(f"[{backend}] {measure(make_url('web'), args)}", flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            shutil.rmtree(cluster.root.parent, ignore_errors=True)  # gigabytes in /dev/shm otherwise
 
 
 if __name__ == "__main__":
